@@ -2,7 +2,7 @@
 //
 // Faultline: a testbed for distributed control planes under faults.
 // Targets are layered; dependencies point downward only:
-//   Base -> Wire -> Raft, KV, Linearizability (pure cores) -> Simulator -> faultline (executable)
+//   Base -> Wire -> Raft, KV, Linearizability (pure cores) -> Services (shells) -> Simulator -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 import PackageDescription
 import class Foundation.ProcessInfo
@@ -21,8 +21,9 @@ let package = Package(
         .target(name: "Raft", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(name: "KV", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
         .target(name: "Linearizability", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
+        .target(name: "Services", dependencies: ["Base", "Raft", "KV"], swiftSettings: strictSettings),
         .target(
-            name: "Simulator", dependencies: ["Base", "Wire", "Raft", "KV", "Linearizability"],
+            name: "Simulator", dependencies: ["Base", "Wire", "Raft", "KV", "Services", "Linearizability"],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline", dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator"],
@@ -30,6 +31,6 @@ let package = Package(
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Base", "Wire", "Linearizability"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Linearizability", "Simulator"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )
