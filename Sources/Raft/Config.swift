@@ -4,7 +4,8 @@ extension Raft {
     /// Test-only rule breakers. Each one deliberately violates a rule the safety argument needs,
     /// so tests can show the simulator's checkers catch the violation. Never set outside tests.
     public enum Mutation: String, Sendable, CaseIterable {
-        /// Count vote grants whose term is older than the candidate's current term.
+        /// Count vote grants from an older term: late responses, and the grants a candidate won
+        /// in its previous election.
         case countStaleVotes = "count-stale-votes"
         /// Commit an entry of an earlier term by counting replicas (Raft §5.4.2, Figure 8).
         case commitPreviousTermByCount = "commit-previous-term"

@@ -239,7 +239,11 @@ extension Raft {
 
         private func becomeCandidate() {
             precondition(role != .leader, "invalid transition [leader -> candidate] at term \(term)")
+            let previousVotes = votes
             reset(term: term + 1)
+            if config.mutation == .countStaleVotes && role == .candidate {
+                votes = previousVotes  // Deliberately wrong: grants from the last term still count.
+            }
             vote = id
             role = .candidate
         }

@@ -102,11 +102,13 @@ extension Raft {
 
         /// Fast backtracking: the largest index <= `index` whose term is <= `term`.
         func conflictSearch(from index: Index, term: Term) -> (index: Index, term: Term) {
-            var probe = index
+            var probe = min(index, lastIndex)
             while probe > snapshotIndex {
                 if let probeTerm = self.term(at: probe), probeTerm <= term { return (probe, probeTerm) }
                 probe -= 1
             }
+            // Below our snapshot nothing is known: let the other side decide from `index`.
+            if index < snapshotIndex { return (index, 0) }
             return (snapshotIndex, snapshotTerm)
         }
 

@@ -75,7 +75,9 @@ extension Raft.Instance {
                 becomeFollower(term: term, leader: Raft.none)
                 return
             }
-            if maybeCommit() { broadcastAppend() }
+            // New members (and a smaller quorum) get appends now, not at the next heartbeat.
+            maybeCommit()
+            broadcastAppend()
             if transferee != Raft.none && !conf.voters.contains(transferee) { transferee = Raft.none }
         }
     }

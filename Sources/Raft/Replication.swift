@@ -1,17 +1,19 @@
 //! Sending the log: appends with pipelining and flow control, snapshots, heartbeats.
 
 extension Raft.Instance {
+    /// Sends every follower what it lacks, or an empty append carrying the new commit index.
     func broadcastAppend() {
-        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer) }
+        for peer in progress.keys.sorted() where peer != id { sendAppend(to: peer, evenIfEmpty: true) }
     }
 
     /// Sends as many appends as the follower's flow-control window allows.
-    func sendAppend(to peer: Raft.NodeID) {
-        while sendOneAppend(to: peer) {}
+    func sendAppend(to peer: Raft.NodeID, evenIfEmpty: Bool = false) {
+        var sendEmpty = evenIfEmpty
+        while sendOneAppend(to: peer, evenIfEmpty: sendEmpty) { sendEmpty = false }
     }
 
     /// Returns true when another append could follow at once (pipelining).
-    private func sendOneAppend(to peer: Raft.NodeID) -> Bool {
+    private func sendOneAppend(to peer: Raft.NodeID, evenIfEmpty: Bool) -> Bool {
         guard let current = progress[peer], !current.isPaused(maxInflight: config.maxInflightMessages) else { return false }
         let previousIndex = current.next - 1
         guard let previousTerm = log.term(at: previousIndex), current.next > log.snapshotIndex else {
@@ -22,7 +24,7 @@ extension Raft.Instance {
             ? log.slice(from: current.next, through: log.lastIndex, maxCount: config.maxEntriesPerMessage,
                 maxBytes: config.maxBytesPerMessage)
             : []
-        if current.state == .replicate && entries.isEmpty { return false }
+        if current.state == .replicate && entries.isEmpty && !evenIfEmpty { return false }
         var message = Message(kind: .append, from: id, to: peer, term: term)
         message.index = previousIndex
         message.logTerm = previousTerm

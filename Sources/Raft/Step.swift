@@ -133,11 +133,18 @@ extension Raft.Instance {
     private func onHeartbeatResponse(_ message: Message) {
         let peer = message.from
         progress[peer]!.probeSent = false
+        if progress[peer]!.state == .replicate && progress[peer]!.isPaused(maxInflight: config.maxInflightMessages) {
+            // The window is full of appends that may all be lost (the follower restarted, say):
+            // free one slot so an append goes out, and a rejection can restart probing.
+            progress[peer]!.inflight.removeFirst()
+        }
         if progress[peer]!.state == .snapshot && progress[peer]!.stateTicks > config.electionTicks {
             // The snapshot (or its answer) was lost; probe again.
             progress[peer]!.becomeProbe()
         }
-        if progress[peer]!.match < log.lastIndex { sendAppend(to: peer) }
+        // Even an empty append: the follower's answer tells whether our optimistic `next` is
+        // right (it may have lost everything we pipelined).
+        if progress[peer]!.match < log.lastIndex { sendAppend(to: peer, evenIfEmpty: true) }
         guard message.context != 0 else { return }
         for state in readOnly.acknowledge(context: message.context, from: peer, quorum: quorum, voters: conf.voters) {
             releaseRead(state)
@@ -256,6 +263,7 @@ extension Raft.Instance {
             response.index = log.committed
         } else {
             log.restore(snapshot)
+            latestSnapshot = snapshot
             conf = snapshot.conf
             pendingSnapshot = snapshot
             rebuildProgressAfterConfChange()

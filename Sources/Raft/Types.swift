@@ -147,6 +147,10 @@ extension Raft {
     public struct ReadState: Equatable, Sendable {
         public var index: Index
         public var context: UInt64
+        public init(index: Index, context: UInt64) {
+            self.index = index
+            self.context = context
+        }
     }
 
     public enum Role: String, Sendable { case follower, preCandidate, candidate, leader }
@@ -164,4 +168,22 @@ extension Raft {
         case learnerNotCaughtUp(NodeID)
         case invalidConfChange(String)
     }
+}
+
+extension Raft {
+    /// The log a brand-new cluster starts from: one committed `addVoter` entry per initial member
+    /// at term 1, as etcd bootstraps. The membership lives in the log, so a node that joins later
+    /// with an empty log learns the whole configuration history by replaying it.
+    public static func bootstrap(voters: [NodeID]) -> (hardState: HardState, entries: [Entry]) {
+        precondition(!voters.isEmpty, "a cluster needs at least one voter")
+        precondition(Set(voters).count == voters.count, "duplicate voters in \(voters)")
+        precondition(!voters.contains(Raft.none), "node id 0 is reserved")
+        let entries = voters.sorted().enumerated().map { offset, node in
+            Entry(term: 1, index: Index(offset + 1), payload: .confChange(ConfChange(.addVoter, node)))
+        }
+        return (HardState(term: 1, vote: Raft.none, commit: Index(entries.count)), entries)
+    }
+
+    /// The configuration before anything is applied: nobody (the log says who is a member).
+    public static let emptySnapshot = Snapshot(index: 0, term: 0, conf: ConfState(voters: []), data: [])
 }

@@ -196,7 +196,7 @@ final class Nemesis {
             let id = nextNodeID
             nextNodeID += 1
             // A new member starts empty and learns the configuration from the leader.
-            simulation.addNode(id: id, initialConf: Raft.ConfState(voters: [])).start()
+            simulation.addNode(id: id, bootstrapVoters: []).start()
             joining = id
             change = Raft.ConfChange(.addLearner, id)
         } else {

@@ -17,6 +17,9 @@ public struct SimulationOptions: Sendable {
     /// etcd --election-timeout 1000 ms = 10 ticks.
     public var electionTicks = 10
     public var leaseReads = false
+    /// etcd 3.4 ships with pre-vote off and 3.5 with it on; the swarm tries both.
+    public var preVote = true
+    public var checkQuorum = true
     public var mutation: Raft.Mutation? = nil
     /// Compact after this many applied entries (small, so InstallSnapshot is exercised).
     public var snapshotCount: Raft.Index = 200
@@ -38,6 +41,8 @@ public struct SimulationOptions: Sendable {
         options.nodes = nodes
         var random = SeededRandom(seed: seed ^ 0x5357_4152_4d00_0000)
         options.faults = FaultMix.random(using: &random)
+        options.preVote = random.chance(0.7)
+        options.checkQuorum = random.chance(0.8)
         options.snapshotCount = Raft.Index(random.pick([20, 100, 500]))
         options.clients = random.int(in: 3...8)
         options.keys = random.int(in: 1...4)

@@ -16,9 +16,15 @@ struct SimDisk {
     /// Records that survive any crash.
     private(set) var syncedCount = 0
     private(set) var snapshotFile: Raft.Snapshot?
-    let initialConf: Raft.ConfState
 
-    init(initialConf: Raft.ConfState) { self.initialConf = initialConf }
+    /// A disk for a founding member holds the bootstrap log; a joining member's disk is empty.
+    init(bootstrapVoters: [Raft.NodeID]) {
+        guard !bootstrapVoters.isEmpty else { return }
+        let bootstrap = Raft.bootstrap(voters: bootstrapVoters)
+        append(.entries(bootstrap.entries))
+        append(.hardState(bootstrap.hardState))
+        syncedCount = records.count
+    }
 
     /// Appends the batch's records (not yet durable); returns the count to sync up to.
     mutating func write(_ batch: PersistBatch) -> Int {
@@ -100,7 +106,7 @@ struct SimDisk {
             records.removeLast()
             syncedCount = min(syncedCount, records.count)
         }
-        let snapshot = snapshotFile ?? Raft.Snapshot(index: 0, term: 0, conf: initialConf, data: [])
+        let snapshot = snapshotFile ?? Raft.emptySnapshot
         var hard = Raft.HardState()
         var base: Raft.Index = 0
         var entries: [Raft.Entry] = []

@@ -41,6 +41,8 @@ final class SimNode: ReplicaEnvironment {
         config.electionTicks = simulation.options.electionTicks
         config.heartbeatTicks = simulation.options.heartbeatTicks
         config.leaseReads = simulation.options.leaseReads
+        config.preVote = simulation.options.preVote
+        config.checkQuorum = simulation.options.checkQuorum || simulation.options.leaseReads
         config.mutation = simulation.options.mutation
         replica = KVReplica(config: config, recovered: recovered, snapshotCount: simulation.options.snapshotCount,
             environment: self)

@@ -89,15 +89,16 @@ public final class Simulation {
         nodes.first { $0.id == id }
     }
 
-    func addNode(id: Raft.NodeID, initialConf: Raft.ConfState) -> SimNode {
+    func addNode(id: Raft.NodeID, bootstrapVoters: [Raft.NodeID]) -> SimNode {
         precondition(node(id) == nil, "node \(id) exists")
-        let created = SimNode(id: id, simulation: self, disk: SimDisk(initialConf: initialConf))
+        let created = SimNode(id: id, simulation: self, disk: SimDisk(bootstrapVoters: bootstrapVoters))
         nodes.append(created)
         return created
     }
 
     func transmit(_ message: Raft.Message) {
         guard let target = node(message.to), !target.retired else { return }
+        if options.recordTrace && message.kind != .append && message.kind != .appendResponse && message.kind != .heartbeat && message.kind != .heartbeatResponse { trace("send \(message)") }
         for delay in network.deliveries(from: message.from, to: message.to, duplicable: true, random: &random) {
             target.run(after: delay) { [self] in
                 // A partition that began while the message was in flight drops it too.
@@ -123,7 +124,7 @@ public final class Simulation {
         case .applied(let entry):
             checker.applied(entry, at: node, simulation: self)
         case .restoredSnapshot(let index, let term):
-            trace("n\(node.id) restored snapshot \(term)/\(index)")
+            trace("n\(node.id) restored snapshot \(term)/\(index) \(node.replica!.raft.conf)")
             node.lastApplied = index
         case .role(let soft, let term):
             trace("n\(node.id) \(soft.role) term \(term) leader \(soft.leader)")
@@ -135,7 +136,7 @@ public final class Simulation {
     public func run() -> SimulationResult {
         trace("seed \(options.seed) nodes \(options.nodes) \(options.faults)")
         let voters = (1...Raft.NodeID(options.nodes)).map { $0 }
-        for id in voters { addNode(id: id, initialConf: Raft.ConfState(voters: voters)).start() }
+        for id in voters { addNode(id: id, bootstrapVoters: voters).start() }
         workload = Workload(simulation: self)
         nemesis = Nemesis(simulation: self)
         workload.start()
@@ -148,7 +149,7 @@ public final class Simulation {
         if !halted { finalChecks() }
         let result = SimulationResult(
             seed: options.seed,
-            summary: "\(options.nodes) nodes, \(options.faults)",
+            summary: "\(options.nodes) nodes, preVote=\(options.preVote) checkQuorum=\(options.checkQuorum), \(options.faults)",
             failures: failures,
             virtualTime: now,
             traceHash: traceDigest.value,

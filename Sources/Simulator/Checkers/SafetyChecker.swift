@@ -31,7 +31,7 @@ final class SafetyChecker {
             return
         }
         leaderOfTerm[raft.term] = node.id
-        simulation.trace("n\(node.id) leads term \(raft.term) (log \(raft.log.lastTerm)/\(raft.log.lastIndex), commit \(raft.log.committed))")
+        simulation.trace("n\(node.id) leads term \(raft.term) (log \(raft.log.lastTerm)/\(raft.log.lastIndex), commit \(raft.log.committed), \(raft.conf))")
         checkLeaderCompleteness(node: node, raft: raft, simulation: simulation)
     }
 
