@@ -61,10 +61,11 @@ public struct Checker: Sendable {
             report.failingKey = key
             report.counterexample = subset.map { all[$0.source] }.sorted(by: Self.byInvoke)
             report.counterexampleIsContextFree = contextFree
-            let stuckOperation = all[register.operations[stuck].source]
+            // Ok operations the minimizer made optional: they may take effect outside the window.
+            let optional = Set(subset.filter { $0.isInfo && all[$0.source].outcome == .ok }.map { all[$0.source].index })
             report.description = Self.describe(
-                key: key, counterexample: report.counterexample, contextFree: contextFree, deepest: deepest,
-                total: register.operations.count, stuck: stuckOperation)
+                key: key, counterexample: report.counterexample, optional: optional, contextFree: contextFree,
+                progress: (deepest, register.operations.count), stuck: all[register.operations[stuck].source])
             return report
         }
         let keys = byKey.count == 1 ? "key" : "keys"
@@ -77,15 +78,21 @@ public struct Checker: Sendable {
     }
 
     static func describe(
-        key: String, counterexample: [Operation], contextFree: Bool, deepest: Int, total: Int, stuck: Operation
+        key: String, counterexample: [Operation], optional: Set<Int>, contextFree: Bool, progress: (Int, Int),
+        stuck: Operation
     ) -> String {
         let start = contextFree ? "whatever value the key held before them" : "starting from the absent key"
         var lines = [
             "NOT linearizable: key \(quote(key))",
             "these \(counterexample.count) operations cannot be ordered (\(start)):",
         ]
-        for operation in counterexample { lines.append("  \(operation)") }
-        lines.append("the search ordered at most \(deepest) of the key's \(total) relevant operations; stuck at: \(stuck)")
+        for operation in counterexample {
+            let note = optional.contains(operation.index) ? "  (optional: may take effect outside this span)" : ""
+            lines.append("  \(operation)\(note)")
+        }
+        lines.append(
+            "the search ordered at most \(progress.0) of the key's \(progress.1) relevant operations; "
+                + "at that point it could not place: \(stuck)")
         return lines.joined(separator: "\n")
     }
 
