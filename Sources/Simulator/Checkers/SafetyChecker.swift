@@ -7,7 +7,8 @@ import KV
 import Linearizability
 import Raft
 
-final class SafetyChecker {
+package final class SafetyChecker {
+    package init() {}
     /// The leader seen for each term.
     private var leaderOfTerm: [Raft.Term: Raft.NodeID] = [:]
     /// Term and payload hash of the entry applied at each index (index - 1), 0 = not seen yet.
@@ -26,13 +27,21 @@ final class SafetyChecker {
         guard raft.role == .leader else { return }
         if node.wasLeaderAtTerm == raft.term { return }
         node.wasLeaderAtTerm = raft.term
-        if let other = leaderOfTerm[raft.term], other != node.id {
-            simulation.fail("election safety: n\(other) and n\(node.id) are both leaders of term \(raft.term)")
+        if let violation = recordLeader(node.id, term: raft.term) {
+            simulation.fail(violation)
             return
         }
-        leaderOfTerm[raft.term] = node.id
         simulation.trace("n\(node.id) leads term \(raft.term) (log \(raft.log.lastTerm)/\(raft.log.lastIndex), commit \(raft.log.committed), \(raft.conf))")
         checkLeaderCompleteness(node: node, raft: raft, simulation: simulation)
+    }
+
+    /// Election safety (§5.2): at most one leader per term. Returns the violation, if any.
+    package func recordLeader(_ node: Raft.NodeID, term: Raft.Term) -> String? {
+        if let other = leaderOfTerm[term], other != node {
+            return "election safety: n\(other) and n\(node) are both leaders of term \(term)"
+        }
+        leaderOfTerm[term] = node
+        return nil
     }
 
     /// §5.4: a leader's log holds every entry committed in earlier terms.
