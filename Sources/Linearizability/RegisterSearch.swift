@@ -239,13 +239,19 @@ func searchRegister(
                 deepest = calls.count
                 stuck = position
             }
-            guard let top = calls.popLast() else { return .notLinearizable(deepest: deepest, stuck: stuck) }
-            entry = Int(top.entry)
-            state = top.state
-            let undone = Int(list.operation[entry])
-            linearized.remove(undone)
-            list.unlift(entry)
-            if !operations[base + undone].isInfo { okRemaining += 1 }
+            // A read placed where the value matched is never worth moving later: reads do not
+            // change the state, so any order placing it later can place it there instead. So
+            // after undoing a read, keep undoing instead of trying orders without it.
+            var undone: Int
+            repeat {
+                guard let top = calls.popLast() else { return .notLinearizable(deepest: deepest, stuck: stuck) }
+                entry = Int(top.entry)
+                state = top.state
+                undone = Int(list.operation[entry])
+                linearized.remove(undone)
+                list.unlift(entry)
+                if !operations[base + undone].isInfo { okRemaining += 1 }
+            } while operations[base + undone].kind == .read
             entry = Int(list.next[entry])
         }
     }
