@@ -112,18 +112,25 @@ struct RegisterHistory {
             table[text] = id
             return id
         }
-        // Values some operation can observe: what ok reads return and what any cas expects.
+        // Values some operation can observe: what ok reads return and what ok or info cas expect.
         var observed = Set<Int32>()
         for position in positions {
             let op = all[position]
             if op.f == .read && op.outcome == .ok { observed.insert(op.output.internedRead(intern)) }
-            if op.f == .cas, case .pair(let expected, _) = op.input { observed.insert(intern(expected)) }
+            // A failed cas is dropped from the search, so what it expected observes nothing.
+            if op.f == .cas && op.outcome != .fail, case .pair(let expected, _) = op.input {
+                observed.insert(intern(expected))
+            }
         }
         for position in positions {
             let op = all[position]
             guard let register = RegisterOperation(op, source: position, intern: intern) else { continue }
             if register.isInfo && register.kind != .read && !observed.contains(register.value) { continue }
-            operations.append(register)
+            var kept = register
+            // Values nobody observes are indistinguishable, so they share one id: the memo then
+            // sees "the register holds garbage" as one state, not one state per write.
+            if kept.kind != .read && kept.kind != .delete && !observed.contains(kept.value) { kept.value = -1 }
+            operations.append(kept)
         }
         operations.sort { ($0.invokeTime, $0.source) < ($1.invokeTime, $1.source) }
     }

@@ -122,6 +122,8 @@ struct EntryList {
     var operation: [Int32]
     /// For a call entry, its return entry (-1 for info); for a return entry, -2.
     var match: [Int32]
+    /// The call entry of each operation.
+    var callEntry: [Int32]
     let head: Int
 
     /// Calls sort before returns at the same instant: intervals that touch are concurrent.
@@ -144,7 +146,7 @@ struct EntryList {
         previous = Array(repeating: -1, count: count + 1)
         operation = events.map(\.operation)
         match = Array(repeating: -2, count: count)
-        var callEntry = Array(repeating: Int32(-1), count: operations.count)
+        callEntry = Array(repeating: Int32(-1), count: operations.count)
         for (position, event) in events.enumerated() {
             if event.isReturn {
                 match[Int(callEntry[Int(event.operation)])] = Int32(position)
@@ -192,61 +194,140 @@ struct EntryList {
 
 /// Searches for a linearization of `operations` (sorted by invoke time) from `initial`.
 ///
+/// Two dominance rules keep concurrent histories from exploding (each only skips orders that
+/// another explored order makes redundant):
+/// - A read placed where its value matched is never worth placing later (reads change nothing).
+/// - A "garbage write" (ok write of a value nobody observes, id -1) is never placed on its own
+///   while another write can hide it: when an unconditional write is linearized, every garbage
+///   write then available is placed just before it, invisibly. One that reaches its return
+///   unplaced is placed there, as late as possible, since garbage only hurts what follows it.
+///
 /// `stepLimit` bounds the entries visited, so minimisation can give up on a costly subset.
 func searchRegister(
     _ operations: ArraySlice<RegisterOperation>, initial: Int32, stepLimit: Int = Int.max, steps: inout Int
 ) -> SearchOutcome {
-    var okRemaining = operations.reduce(0) { $0 + ($1.isInfo ? 0 : 1) }
-    if okRemaining == 0 { return .linearizable }
-    let base = operations.startIndex
-    var list = EntryList(operations)
-    var linearized = LinearizedSet(capacity: operations.count)
+    var search = RegisterSearch(operations, initial: initial)
+    return search.run(stepLimit: stepLimit, steps: &steps)
+}
+
+/// The state of one search; see `searchRegister`.
+struct RegisterSearch {
+    struct Frame {
+        var entry: Int32
+        var state: Int32
+        /// Placed by a dominance rule: backtracking must not try orders without it here.
+        var forced: Bool
+    }
+    let operations: ArraySlice<RegisterOperation>
+    let base: Int
+    var list: EntryList
+    var linearized: LinearizedSet
     var memo = Set<MemoKey>()
-    var calls: [(entry: Int32, state: Int32)] = []
-    var state = initial
-    var entry = Int(list.next[list.head])
+    var frames: [Frame] = []
+    var state: Int32
+    var okRemaining: Int
     var deepest = 0
     var stuck = -1
-    while true {
-        precondition(entry >= 0, "search ran off the list with \(okRemaining) ok operations unplaced")
-        steps += 1
-        if steps > stepLimit { return .exhausted }
-        let position = Int(list.operation[entry])
-        if list.match[entry] != -2 {
+
+    init(_ operations: ArraySlice<RegisterOperation>, initial: Int32) {
+        self.operations = operations
+        base = operations.startIndex
+        list = EntryList(operations)
+        linearized = LinearizedSet(capacity: operations.count)
+        state = initial
+        okRemaining = operations.reduce(0) { $0 + ($1.isInfo ? 0 : 1) }
+    }
+
+    func isGarbageWrite(_ op: RegisterOperation) -> Bool { op.kind == .write && op.value == -1 && !op.isInfo }
+
+    mutating func run(stepLimit: Int, steps: inout Int) -> SearchOutcome {
+        if okRemaining == 0 { return .linearizable }
+        var entry = Int(list.next[list.head])
+        while true {
+            precondition(entry >= 0, "search ran off the list with \(okRemaining) ok operations unplaced")
+            steps += 1
+            if steps > stepLimit { return .exhausted }
+            let position = Int(list.operation[entry])
             let op = operations[base + position]
-            if let newState = op.apply(to: state) {
-                let oldFirst = linearized.first
-                linearized.insert(position)
-                if memo.insert(linearized.key(state: newState)).inserted {
-                    calls.append((Int32(entry), state))
-                    state = newState
-                    list.lift(entry)
-                    if !op.isInfo {
-                        okRemaining -= 1
-                        if okRemaining == 0 { return .linearizable }
-                    }
+            let isCall = list.match[entry] != -2
+            if isCall && !isGarbageWrite(op), let newState = op.apply(to: state) {
+                if place(entry, newState: newState, absorbing: op.kind == .write || op.kind == .delete) {
+                    if okRemaining == 0 { return .linearizable }
                     entry = Int(list.next[list.head])
                     continue
                 }
-                // Seen before: this order leads nowhere new. Undo the tentative insert.
-                linearized.remove(position)
-                linearized.first = oldFirst
             }
-            entry = Int(list.next[entry])
-        } else {
+            if isCall {
+                entry = Int(list.next[entry])
+                continue
+            }
+            if isGarbageWrite(op) && place(Int(list.callEntry[position]), newState: -1, absorbing: false, forced: true) {
+                if okRemaining == 0 { return .linearizable }
+                entry = Int(list.next[list.head])
+                continue
+            }
             // An ok operation returned with no order placing it before its return: backtrack.
-            if calls.count >= deepest {
-                deepest = calls.count
+            if frames.count >= deepest {
+                deepest = frames.count
                 stuck = position
             }
-            guard let top = calls.popLast() else { return .notLinearizable(deepest: deepest, stuck: stuck) }
-            entry = Int(top.entry)
-            state = top.state
-            let undone = Int(list.operation[entry])
-            linearized.remove(undone)
-            list.unlift(entry)
-            if !operations[base + undone].isInfo { okRemaining += 1 }
-            entry = Int(list.next[entry])
+            guard let resumed = backtrack() else { return .notLinearizable(deepest: deepest, stuck: stuck) }
+            entry = Int(list.next[resumed])
         }
+    }
+
+    /// Linearizes the call `entry` (and, when `absorbing`, every garbage write available now,
+    /// just before it) unless the resulting memo key was seen. Returns whether it did.
+    mutating func place(_ entry: Int, newState: Int32, absorbing: Bool, forced: Bool = false) -> Bool {
+        var absorbed: [Int] = []
+        if absorbing {
+            // Available: calls before the first return still in the list.
+            var candidate = Int(list.next[list.head])
+            while candidate >= 0 && list.match[candidate] != -2 {
+                if candidate != entry && isGarbageWrite(operations[base + Int(list.operation[candidate])]) {
+                    absorbed.append(candidate)
+                }
+                candidate = Int(list.next[candidate])
+            }
+        }
+        let oldFirst = linearized.first
+        linearized.insert(Int(list.operation[entry]))
+        for other in absorbed { linearized.insert(Int(list.operation[other])) }
+        guard memo.insert(linearized.key(state: newState)).inserted else {
+            // Seen before: this order leads nowhere new. Undo the tentative inserts.
+            for other in absorbed { linearized.remove(Int(list.operation[other])) }
+            linearized.remove(Int(list.operation[entry]))
+            linearized.first = oldFirst
+            return false
+        }
+        frames.append(Frame(entry: Int32(entry), state: state, forced: forced))
+        list.lift(entry)
+        if !operations[base + Int(list.operation[entry])].isInfo { okRemaining -= 1 }
+        for other in absorbed {
+            frames.append(Frame(entry: Int32(other), state: newState, forced: true))
+            list.lift(other)
+            okRemaining -= 1
+        }
+        state = newState
+        return true
+    }
+
+    /// Undoes placements up to and including the latest free choice; returns its entry, from
+    /// which the walk continues, or nil when there is none left (not linearizable).
+    mutating func backtrack() -> Int? {
+        while let frame = frames.popLast() {
+            let entry = Int(frame.entry)
+            let position = Int(list.operation[entry])
+            state = frame.state
+            linearized.remove(position)
+            list.unlift(entry)
+            let op = operations[base + position]
+            if !op.isInfo { okRemaining += 1 }
+            // A read placed where its value matched is never worth moving later: reads change
+            // nothing, so any order placing it later can place it there instead.
+            if frame.forced || op.kind == .read { continue }
+            return entry
+        }
+        return nil
     }
 }

@@ -81,8 +81,9 @@ import Testing
         #expect(report.counterexample.map(\.f) == [.delete, .read])
     }
 
-    @Test func staleReadInGeneratedHistoryIsRejected() throws {
-        var events = generateHealthyHistory(operations: 2_000, keys: 4, clients: 8, seed: 7)
+    @Test(arguments: [7, 8, 9] as [UInt64])
+    func staleReadInGeneratedHistoryIsRejected(seed: UInt64) throws {
+        var events = generateHealthyHistory(operations: 2_000, keys: 4, clients: 8, seed: seed)
         let mutated = try #require(mutateOneReadToStale(&events))
         let report = checkLinearizability(events)
         #expect(!report.linearizable)
@@ -157,8 +158,9 @@ func mutateOneReadToStale(_ events: inout [HistoryEvent]) -> Operation? {
         #expect(report.operationCount == 2_000)
     }
 
-    @Test func heavyConcurrencyOnOneKeyPasses() {
-        let events = generateHealthyHistory(operations: 2_000, keys: 1, clients: 8, seed: 11)
+    @Test(arguments: [8, 12] as [Int])
+    func heavyConcurrencyOnOneKeyPasses(clients: Int) {
+        let events = generateHealthyHistory(operations: 2_000, keys: 1, clients: clients, seed: 11)
         let report = checkLinearizability(events)
         #expect(report.linearizable, "\(report.description)")
         #expect(report.keyCount == 1)
