@@ -30,7 +30,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
-        .testTarget(name: "LinearizabilityTests", dependencies: ["Base", "Wire", "Linearizability"]),
+        .testTarget(name: "LinearizabilityTests", dependencies: ["Base", "Wire", "Linearizability"], exclude: ["histories"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )
