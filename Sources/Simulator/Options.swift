@@ -25,6 +25,11 @@ public struct SimulationOptions: Sendable {
     public var snapshotCount: Raft.Index = 200
     public var clients = 5
     public var keys = 3
+    /// Operations invoked on one key before the workload moves that slot to a fresh key. The
+    /// checker's search grows exponentially with the operations open on a key (every timed-out
+    /// one stays open forever), so, as Jepsen's independent keys do, each key's history is kept
+    /// short and the run spreads over many keys.
+    public var operationsPerKeyMax = 80
     public var operationTimeout: Nanoseconds = 1500 * Time.millisecond
     public var thinkTimeMax: Nanoseconds = 20 * Time.millisecond
     public var fsyncMin: Nanoseconds = 200 * Time.microsecond

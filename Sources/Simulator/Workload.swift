@@ -16,6 +16,8 @@ final class Workload {
     /// Values written per key, for CAS operations to expect.
     private var written: [String: [String]] = [:]
     private var probe: Client?
+    /// Per key slot: which generation of key it is on, and how many operations it has had.
+    private var slots: [(generation: Int, invocations: Int)] = []
     static let clientHostBase: UInt64 = 1_000_000
 
     struct Planned {
@@ -43,7 +45,22 @@ final class Workload {
         var host: UInt64 { Workload.clientHostBase + UInt64(slot) }
     }
 
-    init(simulation: Simulation) { self.simulation = simulation }
+    init(simulation: Simulation) {
+        self.simulation = simulation
+        slots = Array(repeating: (0, 0), count: simulation.options.keys)
+    }
+
+    private func keyName(slot: Int) -> String { "k\(slot).\(slots[slot].generation)" }
+
+    /// The key for a new operation on `slot`, moving the slot to a fresh key when it is full.
+    private func takeKey(slot: Int) -> String {
+        let key = keyName(slot: slot)
+        slots[slot].invocations += 1
+        if slots[slot].invocations >= simulation.options.operationsPerKeyMax {
+            slots[slot] = (slots[slot].generation + 1, 0)
+        }
+        return key
+    }
 
     var probeFinished: Bool { probe.map { $0.script.isEmpty && $0.outstanding == nil } ?? false }
 
@@ -63,10 +80,11 @@ final class Workload {
         let client = Client(slot: slot, process: nextFreeProcess(), target: randomMember())
         client.scripted = true
         let value = "final"
-        client.script.append(Planned(kind: .write, key: "k0", value: .string(value),
-            request: .command(.write(key: "k0", value: value))))
-        for index in 0..<simulation.options.keys {
-            let key = "k\(index)"
+        let probeKey = keyName(slot: 0)
+        client.script.append(Planned(kind: .write, key: probeKey, value: .string(value),
+            request: .command(.write(key: probeKey, value: value))))
+        for slot in 0..<simulation.options.keys {
+            let key = keyName(slot: slot)
             client.script.append(Planned(kind: .read, key: key, value: .null, request: .read(key: key)))
         }
         probe = client
@@ -94,7 +112,7 @@ final class Workload {
         if let scripted = client.script.first { return scripted }
         var random = simulation.random
         defer { simulation.random = random }
-        let key = "k\(random.int(in: 0...(simulation.options.keys - 1)))"
+        let key = takeKey(slot: random.int(in: 0...(simulation.options.keys - 1)))
         let roll = random.unit()
         client.counter += 1
         let fresh = "\(client.process).\(client.counter)"

@@ -147,6 +147,7 @@ enum SimCommand {
                 describe(result)
                 writeArtifacts(seed: seed, options: options, directory: settings.outputDirectory)
             }
+            fflush(nil)  // A long sweep shows progress even when its output goes to a file.
         }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let ratio = Double(simulated) / 1e9 / max(wall, 1e-9)

@@ -7,7 +7,8 @@ import Raft
 import Simulator
 import Testing
 
-@Suite struct SimulationSweepTests {
+/// A checker search that explodes must fail the run, not hang CI.
+@Suite(.timeLimit(.minutes(8))) struct SimulationSweepTests {
     /// 200 seeds per cluster size, each with its own fault mix (swarm testing).
     @Test("a sweep of 200 seeds with mixed faults passes every check", arguments: [3, 5])
     func sweep(nodes: Int) {
@@ -39,7 +40,7 @@ import Testing
     }
 }
 
-@Suite struct DeterminismTests {
+@Suite(.timeLimit(.minutes(3))) struct DeterminismTests {
     @Test("one seed gives one trace, byte for byte", arguments: [UInt64(7), 42, 1234])
     func sameSeedSameTrace(seed: UInt64) {
         var options = SimulationOptions.swarm(seed: seed, nodes: 5)
@@ -61,7 +62,7 @@ import Testing
 
 /// Each mutation breaks one rule behind a test-only switch; the checkers must notice within a
 /// bounded number of seeds, and say which rule broke.
-@Suite struct MutationTests {
+@Suite(.timeLimit(.minutes(8))) struct MutationTests {
     func firstFailure(_ mutation: Raft.Mutation?, leaseReads: Bool = false, seeds: ClosedRange<UInt64>, nodes: Int = 3)
         -> (seed: UInt64, failure: String)?
     {
