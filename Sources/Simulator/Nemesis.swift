@@ -50,6 +50,7 @@ final class Nemesis {
         if faults.clockDrift { choices.append(driftClock) }
         if faults.clockJumps { choices.append(jumpClock) }
         if faults.membership { choices.append(changeMembership) }
+        if faults.leaderChurn, let leader = simulation.currentLeader { choices.append { self.onNewLeader(leader) } }
         simulation.random.pick(choices)()
     }
 
@@ -141,6 +142,21 @@ final class Nemesis {
     }
 
     // MARK: - Processes and clocks
+
+    /// Leader churn: a new leader may die within milliseconds of its election.
+    func onNewLeader(_ leader: SimNode) {
+        guard active, faults.leaderChurn, simulation.random.chance(0.8) else { return }
+        let lifetime = simulation.random.int64(in: 0...(30 * Time.millisecond))
+        let downtime = simulation.random.int64(in: 50 * Time.millisecond...(800 * Time.millisecond))
+        simulation.schedule(after: lifetime) { [self] in
+            guard active, leader.isUp, !leader.retired else { return }
+            simulation.trace("nemesis: churn kills leader n\(leader.id)")
+            leader.crash(tear: false)
+            simulation.schedule(after: downtime) { [self] in
+                if active && !leader.retired && !leader.isUp { leader.start() }
+            }
+        }
+    }
 
     private func crashSomeone() {
         let candidates = live.filter { $0.isUp }

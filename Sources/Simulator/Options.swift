@@ -20,6 +20,10 @@ public struct SimulationOptions: Sendable {
     /// etcd 3.4 ships with pre-vote off and 3.5 with it on; the swarm tries both.
     public var preVote = true
     public var checkQuorum = true
+    /// Flow control: small batches split a new leader's no-op from the entries before it, the
+    /// situation of the Raft paper's Figure 8.
+    public var maxEntriesPerMessage = 64
+    public var maxInflightMessages = 256
     public var mutation: Raft.Mutation? = nil
     /// Compact after this many applied entries (small, so InstallSnapshot is exercised).
     public var snapshotCount: Raft.Index = 200
@@ -48,6 +52,8 @@ public struct SimulationOptions: Sendable {
         options.faults = FaultMix.random(using: &random)
         options.preVote = random.chance(0.7)
         options.checkQuorum = random.chance(0.8)
+        options.maxEntriesPerMessage = random.pick([1, 2, 8, 64])
+        options.maxInflightMessages = random.pick([1, 4, 256])
         options.snapshotCount = Raft.Index(random.pick([20, 100, 500]))
         options.clients = random.int(in: 3...8)
         options.keys = random.int(in: 1...4)
@@ -65,6 +71,9 @@ public struct FaultMix: Sendable, CustomStringConvertible {
     public var clockDrift = true
     public var clockJumps = true
     public var membership = true
+    /// Kill a newly elected leader within milliseconds, restart it soon after: leaders of
+    /// successive terms leave short, divergent suffixes (the Raft paper's Figure 8).
+    public var leaderChurn = true
     public var lossRateMax = 0.1
     public var duplicateRateMax = 0.05
     public var delayMax: Nanoseconds = 50 * Time.millisecond
@@ -84,6 +93,7 @@ public struct FaultMix: Sendable, CustomStringConvertible {
         mix.clockDrift = false
         mix.clockJumps = false
         mix.membership = false
+        mix.leaderChurn = false
         mix.lossRateMax = 0
         mix.duplicateRateMax = 0
         mix.delayMax = 5 * Time.millisecond
@@ -100,6 +110,7 @@ public struct FaultMix: Sendable, CustomStringConvertible {
         mix.clockDrift = random.chance(0.4)
         mix.clockJumps = random.chance(0.3)
         mix.membership = random.chance(0.4)
+        mix.leaderChurn = random.chance(0.3)
         mix.lossRateMax = random.pick([0, 0.01, 0.05, 0.2])
         mix.duplicateRateMax = random.pick([0, 0.01, 0.1])
         mix.delayMax = random.pick([5, 20, 100, 400]) * Time.millisecond
@@ -111,7 +122,7 @@ public struct FaultMix: Sendable, CustomStringConvertible {
     public var description: String {
         let flags: [(String, Bool)] = [
             ("partition", partitions), ("one-way", oneWayCuts), ("crash", crashes), ("torn", tornWrites),
-            ("pause", pauses), ("drift", clockDrift), ("jump", clockJumps), ("membership", membership),
+            ("pause", pauses), ("drift", clockDrift), ("jump", clockJumps), ("membership", membership), ("churn", leaderChurn),
         ]
         let enabled = flags.filter { $0.1 }.map { $0.0 }
         return "faults=[\(enabled.joined(separator: ","))] loss<=\(lossRateMax) dup<=\(duplicateRateMax) "

@@ -42,6 +42,8 @@ final class SimNode: ReplicaEnvironment {
         config.heartbeatTicks = simulation.options.heartbeatTicks
         config.leaseReads = simulation.options.leaseReads
         config.preVote = simulation.options.preVote
+        config.maxEntriesPerMessage = simulation.options.maxEntriesPerMessage
+        config.maxInflightMessages = simulation.options.maxInflightMessages
         config.checkQuorum = simulation.options.checkQuorum || simulation.options.leaseReads
         config.mutation = simulation.options.mutation
         replica = KVReplica(config: config, recovered: recovered, snapshotCount: simulation.options.snapshotCount,

@@ -149,7 +149,7 @@ public final class Simulation {
         if !halted { finalChecks() }
         let result = SimulationResult(
             seed: options.seed,
-            summary: "\(options.nodes) nodes, preVote=\(options.preVote) checkQuorum=\(options.checkQuorum), \(options.faults)",
+            summary: "\(options.nodes) nodes, preVote=\(options.preVote) checkQuorum=\(options.checkQuorum) batch=\(options.maxEntriesPerMessage) window=\(options.maxInflightMessages), \(options.faults)",
             failures: failures,
             virtualTime: now,
             traceHash: traceDigest.value,

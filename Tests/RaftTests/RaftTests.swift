@@ -89,11 +89,15 @@ import Testing
         #expect(hint == 1)
     }
 
-    @Test("§5.4.2: a leader commits no entry of an earlier term by counting replicas")
-    func noCommitOfPreviousTermByCount() {
+    /// Run with the rule intact and with it broken (`Raft.Mutation`): the same expectation must
+    /// hold in the first case and fail in the second, or the test could not catch the bug.
+    @Test("§5.4.2: a leader commits no entry of an earlier term by counting replicas",
+        arguments: [nil, Raft.Mutation.commitPreviousTermByCount])
+    func noCommitOfPreviousTermByCount(mutation: Raft.Mutation?) {
         let cluster = Cluster(voters: [1, 2, 3]) {
             $0.preVote = false
             $0.checkQuorum = false
+            $0.mutation = mutation
         }
         cluster.elect(1)
         // "x" reaches node 2 but node 1's commit is never learned: cut the responses.
@@ -125,7 +129,12 @@ import Testing
         ack.index = index
         cluster.pool = []
         cluster[2].step(ack)
-        #expect(cluster[2].log.committed < index, "x (term \(cluster[2].log.term(at: index) ?? 0)) committed by counting replicas")
+        let committedByCount = cluster[2].log.committed >= index
+        if mutation == nil {
+            #expect(!committedByCount, "x (term \(cluster[2].log.term(at: index) ?? 0)) committed by counting replicas")
+        } else {
+            #expect(committedByCount, "the broken rule went unnoticed: this test cannot fail")
+        }
         // Once the no-op of the current term is on a majority, both commit.
         ack.index = index + 1
         cluster[2].step(ack)

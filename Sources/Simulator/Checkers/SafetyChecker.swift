@@ -33,6 +33,7 @@ package final class SafetyChecker {
         }
         simulation.trace("n\(node.id) leads term \(raft.term) (log \(raft.log.lastTerm)/\(raft.log.lastIndex), commit \(raft.log.committed), \(raft.conf))")
         checkLeaderCompleteness(node: node, raft: raft, simulation: simulation)
+        simulation.nemesis?.onNewLeader(node)
     }
 
     /// Election safety (§5.2): at most one leader per term. Returns the violation, if any.
