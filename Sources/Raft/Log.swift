@@ -1,8 +1,10 @@
 //! The in-memory Raft log: a snapshot boundary, the entries after it, and three watermarks.
 
 extension Raft {
-    /// Invariant: `snapshotIndex <= applied <= committed <= lastIndex`,
-    /// `persisted <= lastIndex`, and `entries[i].index == snapshotIndex + 1 + i`.
+    /// Invariant: `applied <= committed`, `snapshotIndex <= committed <= lastIndex`,
+    /// `persisted <= lastIndex`, and `entries[i].index == snapshotIndex + 1 + i`. `applied` is
+    /// below `snapshotIndex` only between receiving a snapshot and the shell restoring its state
+    /// machine from it (the Ready that carries it): until then the state machine is older.
     public struct Log: Sendable {
         public private(set) var snapshotIndex: Index
         public private(set) var snapshotTerm: Term
@@ -119,7 +121,7 @@ extension Raft {
             snapshotTerm = snapshot.term
             entries = []
             committed = snapshot.index
-            applied = snapshot.index
+            // `applied` stays: the state machine is not restored until the shell has the snapshot.
             persisted = snapshot.index
         }
 

@@ -16,7 +16,8 @@ extension Raft.Instance {
         let entries = log.persisted < log.lastIndex ? log.slice(from: log.persisted + 1, through: log.lastIndex) : []
         // Entries in this batch are durable before anything is applied, so committed entries
         // up to the commit index can be handed out now.
-        let committed = log.committed > log.applied ? log.slice(from: log.applied + 1, through: log.committed) : []
+        let applyFrom = max(log.applied, log.snapshotIndex) + 1
+        let committed = log.committed >= applyFrom ? log.slice(from: applyFrom, through: log.committed) : []
         let ready = Raft.Ready(
             softState: softState != lastSoftState ? softState : nil,
             hardState: hardState != lastHardState ? hardState : nil,
@@ -27,7 +28,7 @@ extension Raft.Instance {
             readStates: readStates,
             persistThrough: entries.last?.index ?? 0,
             persistTerm: entries.last?.term ?? 0,
-            appliedThrough: committed.last?.index ?? log.applied)
+            appliedThrough: committed.last?.index ?? pendingSnapshot?.index ?? log.applied)
         outbox = []
         readStates = []
         pendingSnapshot = nil

@@ -226,7 +226,10 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
     }
 
     private func maybeCompact() {
-        guard raft.log.applied - raft.log.snapshotIndex >= snapshotCount else { return }
+        // `applied` trails a just-received snapshot until its Ready has been handled.
+        guard raft.log.applied > raft.log.snapshotIndex,
+            raft.log.applied - raft.log.snapshotIndex >= snapshotCount
+        else { return }
         raft.compact(snapshotData: stateMachine.snapshot())
         environment.saveSnapshot(raft.latestSnapshot)
     }

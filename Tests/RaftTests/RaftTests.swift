@@ -200,6 +200,23 @@ import Testing
     }
 }
 
+@Suite struct SnapshotApplyTests {
+    @Test("a received snapshot counts as applied only after the shell has restored it")
+    func appliedWaitsForTheShell() {
+        let follower = Raft.Instance(config: Raft.Config(id: 2, seed: 2), hardState: Raft.HardState(),
+            snapshot: Raft.emptySnapshot, entries: [])
+        var message = Raft.Message(kind: .snapshot, from: 1, to: 2, term: 3)
+        message.snapshot = Raft.Snapshot(index: 50, term: 2, conf: Raft.ConfState(voters: [1, 2, 3]), data: [7])
+        follower.step(message)
+        #expect(follower.log.applied < 50, "applied moved before the state machine was restored")
+        let ready = follower.ready()
+        #expect(ready.snapshot?.index == 50)
+        #expect(ready.committedEntries.isEmpty)
+        follower.advance(ready)
+        #expect(follower.log.applied == 50)
+    }
+}
+
 @Suite struct ReadIndexTests {
     @Test("§6.4: a read index is confirmed by a quorum's heartbeat responses")
     func readIndexConfirmed() {
