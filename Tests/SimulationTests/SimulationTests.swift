@@ -2,6 +2,7 @@
 //! that each checker catches a deliberately broken rule. Reproduce any seed with
 //! `faultline sim --seed N --nodes M`.
 
+import KV
 import Linearizability
 import Raft
 import Simulator
@@ -106,5 +107,68 @@ import Testing
         #expect(checker.recordLeader(2, term: 4) == nil)
         let violation = checker.recordLeader(2, term: 3)
         #expect(violation?.contains("election safety") == true)
+    }
+}
+
+/// Known-bad inputs for each of the simulator's checkers: every check must be able to fail.
+@Suite struct CheckerKnownBadTests {
+    func entry(_ term: Raft.Term, _ index: Raft.Index, _ text: String) -> Raft.Entry {
+        Raft.Entry(term: term, index: index, payload: .normal(Array(text.utf8)))
+    }
+
+    @Test("state machine safety rejects two different entries applied at one index")
+    func stateMachineSafety() {
+        let checker = SafetyChecker()
+        #expect(checker.recordApplied(entry(1, 1, "a"), by: 1) == nil)
+        #expect(checker.recordApplied(entry(1, 1, "a"), by: 2) == nil, "the same entry twice is fine")
+        #expect(checker.recordApplied(entry(2, 1, "b"), by: 3)?.contains("state machine safety") == true)
+        #expect(checker.recordApplied(entry(1, 2, "x"), by: 1) == nil)
+        #expect(checker.recordApplied(entry(1, 2, "y"), by: 2) != nil, "same term, different payload")
+    }
+
+    @Test("log matching rejects logs that agree at an index but differ before it")
+    func logMatching() {
+        let good = [entry(1, 1, "a"), entry(1, 2, "b"), entry(2, 3, "c")]
+        var bad = good
+        bad[1] = entry(1, 2, "B")
+        #expect(SafetyChecker.logMatchingViolation((1, 0, good), (2, 0, good)) == nil)
+        #expect(SafetyChecker.logMatchingViolation((1, 0, good), (2, 0, [entry(1, 1, "a"), entry(3, 2, "z")])) == nil,
+            "logs that diverge after their last agreement are fine")
+        #expect(SafetyChecker.logMatchingViolation((1, 0, good), (2, 0, bad))?.contains("log matching") == true)
+        #expect(SafetyChecker.logMatchingViolation((1, 1, Array(good.dropFirst())), (2, 0, bad)) != nil,
+            "a compacted prefix does not hide a later difference")
+    }
+
+    @Test("an acknowledged write no replica applied is reported lost")
+    func acknowledgedWriteLost() {
+        let checker = SafetyChecker()
+        let write = KVCommand.write(key: "k", value: "v1")
+        _ = checker.recordApplied(Raft.Entry(term: 1, index: 1, payload: .normal(write.encoded())), by: 1)
+        let kept = HistoryEvent(process: 0, type: .ok, f: .write, key: "k", value: .string("v1"), time: 5)
+        let lost = HistoryEvent(process: 1, type: .ok, f: .write, key: "k", value: .string("v2"), time: 6)
+        let unknown = HistoryEvent(process: 2, type: .info, f: .write, key: "k", value: .string("v3"), time: 7)
+        #expect(checker.lostAcknowledgedWrite(in: [kept, unknown]) == nil, "an info write may be lost")
+        #expect(checker.lostAcknowledgedWrite(in: [kept, lost])?.contains("v2") == true)
+    }
+
+    @Test("convergence requires every member up, caught up and equal")
+    func convergence() {
+        let equal: [(applied: Raft.Index, fingerprint: UInt64)?] = [(10, 7), (10, 7)]
+        #expect(SafetyChecker.converged(equal, target: 10, fingerprint: 7))
+        #expect(!SafetyChecker.converged([(10, 7), (9, 7)], target: 10, fingerprint: 7), "one replica behind")
+        #expect(!SafetyChecker.converged([(10, 7), (10, 8)], target: 10, fingerprint: 7), "divergent state")
+        #expect(!SafetyChecker.converged([(10, 7), nil], target: 10, fingerprint: 7), "a member down")
+    }
+
+    @Test("the liveness check fails when no write can commit in time")
+    func livenessCanFail() {
+        var options = SimulationOptions(seed: 5)
+        options.faults = .none
+        options.duration = 2 * 1_000_000_000
+        // Far shorter than one election timeout: nothing can commit after healing.
+        options.livenessBound = 1_000_000
+        options.operationTimeout = 1_000_000
+        let result = Simulation(options: options).run()
+        #expect(result.failures.first?.contains("liveness") == true, "\(result.failures)")
     }
 }

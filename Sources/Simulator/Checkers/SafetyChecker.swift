@@ -67,6 +67,12 @@ package final class SafetyChecker {
             return
         }
         node.lastApplied = entry.index
+        if let violation = recordApplied(entry, by: node.id) { simulation.fail(violation) }
+    }
+
+    /// State machine safety (§5.4.3): no two nodes apply different entries at one index.
+    /// Returns the violation, if any.
+    package func recordApplied(_ entry: Raft.Entry, by node: Raft.NodeID) -> String? {
         var hash = FNV1a()
         SimDisk.combine(entry, into: &hash)
         let position = Int(entry.index) - 1
@@ -78,8 +84,7 @@ package final class SafetyChecker {
             appliedTerms[position] = entry.term
             appliedHashes[position] = hash.value
         } else if appliedTerms[position] != entry.term || appliedHashes[position] != hash.value {
-            simulation.fail("state machine safety: n\(node.id) applied \(entry.term)/\(entry.index) \(entry.payload) but another node applied term \(appliedTerms[position]) there")
-            return
+            return "state machine safety: n\(node) applied \(entry.term)/\(entry.index) \(entry.payload) but another node applied term \(appliedTerms[position]) there"
         }
         if case .normal(let data) = entry.payload, let command = KVCommand(decoding: data) {
             switch command {
@@ -87,6 +92,7 @@ package final class SafetyChecker {
             case .delete: break
             }
         }
+        return nil
     }
 
     // MARK: - At the end
@@ -94,30 +100,47 @@ package final class SafetyChecker {
     /// Log Matching (§5.3): two logs holding an entry with the same index and term are identical
     /// up to it.
     func checkLogMatching(simulation: Simulation) {
-        let logs = simulation.nodes.compactMap { node in node.replica.map { (node.id, $0.raft.log) } }
-        for (a, first) in logs.enumerated() {
-            for (idA, logA) in [first] {
-                for (idB, logB) in logs.dropFirst(a + 1) {
-                    let floor = max(logA.snapshotIndex, logB.snapshotIndex)
-                    var index = min(logA.lastIndex, logB.lastIndex)
-                    while index > floor && logA.term(at: index) != logB.term(at: index) { index -= 1 }
-                    var check = index
-                    while check > floor {
-                        let entryA = logA.entries[Int(check - logA.snapshotIndex - 1)]
-                        let entryB = logB.entries[Int(check - logB.snapshotIndex - 1)]
-                        if entryA != entryB {
-                            simulation.fail("log matching: n\(idA) and n\(idB) agree at \(index) but differ at \(check): \(entryA) vs \(entryB)")
-                            return
-                        }
-                        check -= 1
-                    }
+        let logs = simulation.nodes.compactMap { node in
+            node.replica.map { (node.id, $0.raft.log.snapshotIndex, $0.raft.log.entries) }
+        }
+        for (position, first) in logs.enumerated() {
+            for second in logs.dropFirst(position + 1) {
+                if let violation = SafetyChecker.logMatchingViolation(first, second) {
+                    simulation.fail(violation)
+                    return
                 }
             }
         }
     }
 
+    /// Returns how two logs (each: node, snapshot index, entries after it) break Log Matching.
+    package static func logMatchingViolation(
+        _ a: (id: Raft.NodeID, snapshotIndex: Raft.Index, entries: [Raft.Entry]),
+        _ b: (id: Raft.NodeID, snapshotIndex: Raft.Index, entries: [Raft.Entry])
+    ) -> String? {
+        func entry(_ log: (id: Raft.NodeID, snapshotIndex: Raft.Index, entries: [Raft.Entry]), _ index: Raft.Index) -> Raft.Entry {
+            log.entries[Int(index - log.snapshotIndex - 1)]
+        }
+        let floor = max(a.snapshotIndex, b.snapshotIndex)
+        var agreed = min(a.snapshotIndex + Raft.Index(a.entries.count), b.snapshotIndex + Raft.Index(b.entries.count))
+        while agreed > floor && entry(a, agreed).term != entry(b, agreed).term { agreed -= 1 }
+        var index = agreed
+        while index > floor {
+            if entry(a, index) != entry(b, index) {
+                return "log matching: n\(a.id) and n\(b.id) agree at \(agreed) but differ at \(index): \(entry(a, index)) vs \(entry(b, index))"
+            }
+            index -= 1
+        }
+        return nil
+    }
+
     /// Every write or CAS a client saw succeed was applied by some replica.
     func checkAcknowledgedWrites(history: [HistoryEvent], simulation: Simulation) {
+        if let violation = lostAcknowledgedWrite(in: history) { simulation.fail(violation) }
+    }
+
+    /// The first write or CAS acknowledged in `history` that no replica applied, if any.
+    package func lostAcknowledgedWrite(in history: [HistoryEvent]) -> String? {
         for event in history where event.type == .ok {
             let value: String
             switch (event.f, event.value) {
@@ -126,24 +149,28 @@ package final class SafetyChecker {
             default: continue
             }
             if !appliedValues.contains(value) {
-                simulation.fail("acknowledged write lost: \(event.f) \(event.key)=\(value) by process \(event.process) at \(formatTime(event.time)) was never applied")
-                return
+                return "acknowledged write lost: \(event.f) \(event.key)=\(value) by process \(event.process) at \(formatTime(event.time)) was never applied"
             }
         }
+        return nil
     }
 
     /// Every member is up, has applied the leader's commit index, and holds the same state.
     func replicasConverged(simulation: Simulation) -> Bool {
         guard let leader = simulation.currentLeader?.replica else { return false }
         let members = leader.raft.conf.voters + leader.raft.conf.learners
-        let target = leader.raft.log.committed
-        let fingerprint = leader.stateMachine.fingerprint
-        for id in members {
-            guard let replica = simulation.node(id)?.replica, replica.raft.log.applied == target,
-                replica.stateMachine.fingerprint == fingerprint
-            else { return false }
+        let states = members.map { id in
+            simulation.node(id)?.replica.map { (applied: $0.raft.log.applied, fingerprint: $0.stateMachine.fingerprint) }
         }
-        return true
+        return SafetyChecker.converged(states, target: leader.raft.log.committed,
+            fingerprint: leader.stateMachine.fingerprint)
+    }
+
+    /// Convergence: every member is up (non-nil), has applied `target`, and holds `fingerprint`.
+    package static func converged(_ states: [(applied: Raft.Index, fingerprint: UInt64)?], target: Raft.Index,
+        fingerprint: UInt64) -> Bool
+    {
+        states.allSatisfy { $0?.applied == target && $0?.fingerprint == fingerprint }
     }
 
     func convergenceReport(simulation: Simulation) -> String {
