@@ -49,7 +49,7 @@ final class Nemesis {
         if faults.pauses { choices.append(pauseSomeone) }
         if faults.clockDrift { choices.append(driftClock) }
         if faults.clockJumps { choices.append(jumpClock) }
-        if faults.membership { choices.append(changeMembership) }
+        if faults.membership { choices += [changeMembership, transferLeadership] }
         if faults.leaderChurn, let leader = simulation.currentLeader { choices.append { self.onNewLeader(leader) } }
         simulation.random.pick(choices)()
     }
@@ -225,6 +225,17 @@ final class Nemesis {
         case .failure(let error):
             simulation.trace("nemesis: \(change) refused: \(error)")
         }
+        simulation.afterNodeEvent(leader)
+    }
+
+    /// An operator hands leadership to a random voter under load (etcd's move-leader).
+    private func transferLeadership() {
+        guard let leader = simulation.currentLeader, let replica = leader.replica else { return }
+        let targets = replica.raft.conf.voters.filter { $0 != leader.id }
+        guard !targets.isEmpty else { return }
+        let target = simulation.random.pick(targets)
+        simulation.trace("nemesis: transfer leadership n\(leader.id) -> n\(target)")
+        replica.transferLeadership(to: target)
         simulation.afterNodeEvent(leader)
     }
 

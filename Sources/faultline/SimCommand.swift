@@ -23,6 +23,7 @@ enum SimCommand {
           --lease-reads          serve reads from leader leases (unsafe under clock drift)
           --mutation M           break a Raft rule on purpose (tests only): \(Raft.Mutation.allCases.map(\.rawValue).joined(separator: ", "))
           --out DIR              where a failing seed writes its trace and history (default .)
+          --trace FILE           write the trace of a single-seed run to FILE, pass or fail
           --quiet                in a sweep, print only failures and the totals
         """
 
@@ -37,6 +38,7 @@ enum SimCommand {
         var outputDirectory = "."
         var quiet = false
         var sweep = false
+        var traceFile: String?
     }
 
     static func parse(_ arguments: [String]) -> Result<Settings, CommandError> {
@@ -78,6 +80,7 @@ enum SimCommand {
                 case "--lease-reads": settings.leaseReads = true
                 case "--quiet": settings.quiet = true
                 case "--out": settings.outputDirectory = try value(flag)
+                case "--trace": settings.traceFile = try value(flag)
                 case "--mutation":
                     let text = try value(flag)
                     guard let mutation = Raft.Mutation(rawValue: text) else {
@@ -117,14 +120,27 @@ enum SimCommand {
             FileHandle.standardError.write(Data("faultline sim: \(error.message)\n\n\(help)\n".utf8))
             return 2
         }
+        if settings.sweep && settings.traceFile != nil {
+            FileHandle.standardError.write(Data("faultline sim: --trace takes a single --seed, not --seeds\n".utf8))
+            return 2
+        }
         if !settings.sweep { print("SEED=\(settings.seeds.lowerBound)") }
         var passed = 0
         var failed: [UInt64] = []
         var simulated: Nanoseconds = 0
         let started = DispatchTime.now().uptimeNanoseconds
         for seed in settings.seeds {
-            let options = options(for: seed, settings)
+            var options = options(for: seed, settings)
+            options.recordTrace = settings.traceFile != nil
             let result = Simulation(options: options).run()
+            if let traceFile = settings.traceFile {
+                do {
+                    try (result.trace.joined(separator: "\n") + "\n").write(toFile: traceFile, atomically: true, encoding: .utf8)
+                } catch {
+                    FileHandle.standardError.write(Data("faultline sim: cannot write the trace to \(traceFile): \(error)\n".utf8))
+                    return 2
+                }
+            }
             simulated += result.virtualTime
             var ok = result.passed
             if ok && settings.checkDeterminism {
