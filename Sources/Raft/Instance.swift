@@ -79,8 +79,6 @@ extension Raft {
             self.vote = hardState.vote
             self.lastSoftState = SoftState(leader: Raft.none, role: .follower)
             self.lastHardState = hardState
-            precondition(entries.first.map { $0.index == snapshot.index + 1 } ?? true,
-                "entries start at \(entries.first!.index), snapshot at \(snapshot.index)")
             resetProgress()
             becomeFollower(term: term, leader: Raft.none)
         }
@@ -327,7 +325,8 @@ extension Raft {
                 }
             }
             if granted >= quorum { return .won }
-            if rejected >= quorum || conf.voters.count - rejected < quorum { return .lost }
+            // Lost once the voters not yet rejecting can no longer make a quorum.
+            if conf.voters.count - rejected < quorum { return .lost }
             return .pending
         }
 

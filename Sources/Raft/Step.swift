@@ -6,7 +6,9 @@ extension Raft.Instance {
     /// Feeds a message received from a peer.
     public func step(_ message: Message) {
         precondition(message.to == id, "message \(message) delivered to \(id)")
-        guard progressKnowsOrMayLearn(message) else { return }
+        // Messages from nodes outside the configuration are still processed: a removed leader's
+        // heartbeat must make it step down, and a new member learns the log before it is known.
+        guard message.from != Raft.none else { return }
         if message.term > term {
             if message.kind == .vote || message.kind == .preVote {
                 let forced = message.context == Raft.Instance.transferContext
@@ -53,10 +55,6 @@ extension Raft.Instance {
             }
         }
     }
-
-    /// Messages from nodes outside the configuration are still processed: a removed leader's
-    /// heartbeat must make it step down, and a new member learns the log before it is known.
-    private func progressKnowsOrMayLearn(_ message: Message) -> Bool { message.from != Raft.none }
 
     private func handleVoteRequest(_ message: Message) {
         let isPreVote = message.kind == .preVote

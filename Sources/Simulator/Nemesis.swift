@@ -152,30 +152,37 @@ final class Nemesis {
             guard active, leader.isUp, !leader.retired else { return }
             simulation.trace("nemesis: churn kills leader n\(leader.id)")
             leader.crash(tear: false)
-            simulation.schedule(after: downtime) { [self] in
-                if active && !leader.retired && !leader.isUp { leader.start() }
-            }
+            restart(leader, after: downtime)
         }
+    }
+
+    /// Restarts a crashed node after `downtime`, unless the safety phase is over (healing
+    /// restarts everything) or the node has been removed meanwhile.
+    private func restart(_ node: SimNode, after downtime: Nanoseconds) {
+        simulation.schedule(after: downtime) { [self] in
+            if active && !node.retired && !node.isUp { node.start() }
+        }
+    }
+
+    /// Half the time the leader (faults on leaders hurt most), otherwise anyone in `candidates`.
+    private func pickVictim(from candidates: [SimNode]) -> SimNode {
+        simulation.random.chance(0.5)
+            ? (simulation.currentLeader ?? simulation.random.pick(candidates)) : simulation.random.pick(candidates)
     }
 
     private func crashSomeone() {
         let candidates = live.filter { $0.isUp }
         guard !candidates.isEmpty else { return }
-        let victim = simulation.random.chance(0.5) ? (simulation.currentLeader ?? simulation.random.pick(candidates))
-            : simulation.random.pick(candidates)
+        let victim = pickVictim(from: candidates)
         let tear = faults.tornWrites && simulation.random.chance(0.5)
         victim.crash(tear: tear)
-        let downtime = simulation.random.int64(in: 200 * Time.millisecond...5 * Time.second)
-        simulation.schedule(after: downtime) { [self] in
-            if active && !victim.retired && !victim.isUp { victim.start() }
-        }
+        restart(victim, after: simulation.random.int64(in: 200 * Time.millisecond...5 * Time.second))
     }
 
     private func pauseSomeone() {
         let candidates = live.filter { $0.isUp && !$0.paused }
         guard !candidates.isEmpty else { return }
-        let victim = simulation.random.chance(0.5) ? (simulation.currentLeader ?? simulation.random.pick(candidates))
-            : simulation.random.pick(candidates)
+        let victim = pickVictim(from: candidates)
         victim.pause()
         let pauseLength = simulation.random.int64(in: 500 * Time.millisecond...4 * Time.second)
         simulation.schedule(after: pauseLength) { victim.resume() }

@@ -116,7 +116,7 @@ public final class Simulation {
 
     func afterNodeEvent(_ node: SimNode) {
         guard let raft = node.replica?.raft else { return }
-        checker.afterStep(node: node, raft: raft, simulation: self)
+        if checker.afterStep(node: node, raft: raft, simulation: self) { nemesis?.onNewLeader(node) }
     }
 
     func observe(_ observation: ReplicaObservation, at node: SimNode) {

@@ -110,10 +110,8 @@ final class Workload {
 
     private func plan(for client: Client) -> Planned {
         if let scripted = client.script.first { return scripted }
-        var random = simulation.random
-        defer { simulation.random = random }
-        let key = takeKey(slot: random.int(in: 0...(simulation.options.keys - 1)))
-        let roll = random.unit()
+        let key = takeKey(slot: simulation.random.int(in: 0...(simulation.options.keys - 1)))
+        let roll = simulation.random.unit()
         client.counter += 1
         let fresh = "\(client.process).\(client.counter)"
         if roll < 0.4 {
@@ -122,7 +120,7 @@ final class Workload {
             return Planned(kind: .write, key: key, value: .string(fresh), request: .command(.write(key: key, value: fresh)))
         } else if roll < 0.9 {
             let candidates = written[key] ?? []
-            let expected = candidates.isEmpty ? "none" : random.pick(Array(candidates.suffix(3)))
+            let expected = candidates.isEmpty ? "none" : simulation.random.pick(Array(candidates.suffix(3)))
             return Planned(kind: .cas, key: key, value: .pair(expected, fresh),
                 request: .command(.cas(key: key, expected: expected, new: fresh)))
         } else {

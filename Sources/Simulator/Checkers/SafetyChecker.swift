@@ -23,17 +23,17 @@ package final class SafetyChecker {
 
     // MARK: - After every step
 
-    func afterStep(node: SimNode, raft: Raft.Instance, simulation: Simulation) {
-        guard raft.role == .leader else { return }
-        if node.wasLeaderAtTerm == raft.term { return }
+    /// Returns true when `node` has just become the leader of a new term and that is legal.
+    func afterStep(node: SimNode, raft: Raft.Instance, simulation: Simulation) -> Bool {
+        guard raft.role == .leader else { return false }
+        if node.wasLeaderAtTerm == raft.term { return false }
         node.wasLeaderAtTerm = raft.term
         if let violation = recordLeader(node.id, term: raft.term) {
             simulation.fail(violation)
-            return
+            return false
         }
         simulation.trace("n\(node.id) leads term \(raft.term) (log \(raft.log.lastTerm)/\(raft.log.lastIndex), commit \(raft.log.committed), \(raft.conf))")
-        checkLeaderCompleteness(node: node, raft: raft, simulation: simulation)
-        simulation.nemesis?.onNewLeader(node)
+        return checkLeaderCompleteness(node: node, raft: raft, simulation: simulation)
     }
 
     /// Election safety (§5.2): at most one leader per term. Returns the violation, if any.
@@ -46,17 +46,18 @@ package final class SafetyChecker {
     }
 
     /// §5.4: a leader's log holds every entry committed in earlier terms.
-    private func checkLeaderCompleteness(node: SimNode, raft: Raft.Instance, simulation: Simulation) {
+    private func checkLeaderCompleteness(node: SimNode, raft: Raft.Instance, simulation: Simulation) -> Bool {
         let first = Int(raft.log.snapshotIndex) + 1
-        guard first <= appliedTerms.count else { return }
+        guard first <= appliedTerms.count else { return true }
         for index in first...appliedTerms.count where appliedTerms[index - 1] != 0 {
             let expected = appliedTerms[index - 1]
             let held = raft.log.term(at: Raft.Index(index))
             if held != expected {
                 simulation.fail("leader completeness: n\(node.id) leads term \(raft.term) but holds \(held.map { "term \($0)" } ?? "nothing") at committed index \(index) (applied elsewhere with term \(expected))")
-                return
+                return false
             }
         }
+        return true
     }
 
     // MARK: - On apply
