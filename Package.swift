@@ -2,7 +2,9 @@
 //
 // Faultline: a testbed for distributed control planes under faults.
 // Targets are layered; dependencies point downward only:
-//   Base -> Wire -> Raft, KV, Linearizability (pure cores) -> Services (shells) -> Simulator -> faultline
+//   Base -> Wire -> Raft, KV, MVCC, EtcdAPI, Linearizability (pure cores)
+//        -> Services (shells over an environment) -> Simulator (the virtual world)
+//        -> Net, Storage (the real world: sockets, files) -> EtcdServer -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 import PackageDescription
 import class Foundation.ProcessInfo
@@ -20,17 +22,30 @@ let package = Package(
         .target(name: "Wire", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(name: "Raft", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(name: "KV", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
+        .target(name: "MVCC", dependencies: ["Base"], swiftSettings: strictSettings),
+        .target(name: "EtcdAPI", dependencies: ["Base", "Wire", "MVCC"], swiftSettings: strictSettings),
         .target(name: "Linearizability", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
         .target(name: "Services", dependencies: ["Base", "Raft", "KV"], swiftSettings: strictSettings),
         .target(
             name: "Simulator", dependencies: ["Base", "Wire", "Raft", "KV", "Services", "Linearizability"],
             swiftSettings: strictSettings),
+        .target(name: "Net", dependencies: ["Base"], swiftSettings: strictSettings),
+        .target(name: "Storage", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
+        .target(
+            name: "EtcdServer",
+            dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
+            swiftSettings: strictSettings),
         .executableTarget(
-            name: "faultline", dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator"],
+            name: "faultline",
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
         .testTarget(name: "LinearizabilityTests", dependencies: ["Base", "Wire", "Linearizability"], exclude: ["histories"]),
+        .testTarget(name: "MVCCTests", dependencies: ["Base", "MVCC"]),
+        .testTarget(name: "EtcdAPITests", dependencies: ["Base", "Wire", "MVCC", "EtcdAPI"]),
+        .testTarget(name: "NetTests", dependencies: ["Base", "Net"]),
+        .testTarget(name: "StorageTests", dependencies: ["Base", "Raft", "Storage"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )

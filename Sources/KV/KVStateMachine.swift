@@ -19,27 +19,27 @@ public enum KVCommand: Equatable, Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var bytes: [UInt8] = []
+        var writer = ByteWriter()
         switch self {
         case .write(let key, let value):
-            bytes.append(1)
-            appendString(key, to: &bytes)
-            appendString(value, to: &bytes)
+            writer.uint8(1)
+            writer.string(key)
+            writer.string(value)
         case .cas(let key, let expected, let new):
-            bytes.append(2)
-            appendString(key, to: &bytes)
-            appendString(expected, to: &bytes)
-            appendString(new, to: &bytes)
+            writer.uint8(2)
+            writer.string(key)
+            writer.string(expected)
+            writer.string(new)
         case .delete(let key):
-            bytes.append(3)
-            appendString(key, to: &bytes)
+            writer.uint8(3)
+            writer.string(key)
         }
-        return bytes
+        return writer.bytes
     }
 
     public init?(decoding bytes: [UInt8]) {
         var reader = ByteReader(bytes)
-        guard let tag = reader.byte() else { return nil }
+        guard let tag = reader.uint8() else { return nil }
         switch tag {
         case 1:
             guard let key = reader.string(), let value = reader.string() else { return nil }
@@ -98,14 +98,14 @@ public struct KVStateMachine: Sendable {
     }
 
     public func snapshot() -> [UInt8] {
-        var bytes: [UInt8] = []
-        appendUInt64(UInt64(appliedCommands), to: &bytes)
-        appendUInt64(UInt64(values.count), to: &bytes)
+        var writer = ByteWriter()
+        writer.uint64(UInt64(appliedCommands))
+        writer.uint64(UInt64(values.count))
         for key in values.keys.sorted() {
-            appendString(key, to: &bytes)
-            appendString(values[key]!, to: &bytes)
+            writer.string(key)
+            writer.string(values[key]!)
         }
-        return bytes
+        return writer.bytes
     }
 
     public init?(snapshot bytes: [UInt8]) {
@@ -117,40 +117,5 @@ public struct KVStateMachine: Sendable {
             values[key] = value
         }
         guard reader.atEnd else { return nil }
-    }
-}
-
-func appendUInt64(_ value: UInt64, to bytes: inout [UInt8]) {
-    for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
-}
-
-func appendString(_ text: String, to bytes: inout [UInt8]) {
-    let utf8 = Array(text.utf8)
-    appendUInt64(UInt64(utf8.count), to: &bytes)
-    bytes.append(contentsOf: utf8)
-}
-
-struct ByteReader {
-    let bytes: [UInt8]
-    var position = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-    var atEnd: Bool { position == bytes.count }
-    mutating func byte() -> UInt8? {
-        guard position < bytes.count else { return nil }
-        defer { position += 1 }
-        return bytes[position]
-    }
-    mutating func uint64() -> UInt64? {
-        guard bytes.count - position >= 8 else { return nil }
-        var value: UInt64 = 0
-        for offset in 0..<8 { value |= UInt64(bytes[position + offset]) << UInt64(offset * 8) }
-        position += 8
-        return value
-    }
-    mutating func string() -> String? {
-        guard let length = uint64(), length <= UInt64(bytes.count - position) else { return nil }
-        let slice = bytes[position..<(position + Int(length))]
-        position += Int(length)
-        return String(decoding: slice, as: UTF8.self)
     }
 }
