@@ -1,12 +1,12 @@
 //! Services: the shells that turn pure cores' directives into I/O through an environment.
 //!
-//! `KVReplica` drives one `Raft.Instance` and one `KVStateMachine`. It never touches a socket,
-//! file or clock itself: the `ReplicaEnvironment` does, and completions come back as calls on the
-//! replica. The simulator's environment is virtual (SimNetwork, SimDisk); the real server's will
-//! be sockets and an fsync'd WAL — the same replica code runs in both.
+//! `Replica` drives one `Raft.Instance` and one replicated state machine (the simulator's
+//! `KVStateMachine`, the server's MVCC store). It never touches a socket, file or clock itself:
+//! the `ReplicaEnvironment` does, and completions come back as calls on the replica. The
+//! simulator's environment is virtual (SimNetwork, SimDisk); the real server's is sockets and an
+//! fsync'd WAL — the same replica code runs in both.
 
 import Base
-import KV
 import Raft
 
 /// What a replica needs from the world around it.
@@ -49,31 +49,47 @@ public struct RecoveredState: Sendable {
     }
 }
 
-public enum ClientRequest: Equatable, Sendable {
-    case read(key: String)
-    case command(KVCommand)
+/// A deterministic state machine fed with committed entries' bytes, in log order, on every replica.
+public protocol ReplicatedStateMachine {
+    /// What applying one entry produced (a response to the proposer, events for watchers).
+    associatedtype Outcome
+    init()
+    /// Restores from `snapshot()` bytes; nil if they do not decode.
+    init?(snapshot: [UInt8])
+    func snapshot() -> [UInt8]
+    /// Applies the data of a committed normal entry. Must not fail: a command that cannot take
+    /// effect reports that in its outcome, and the same bytes give the same outcome everywhere.
+    mutating func apply(_ data: [UInt8], at index: Raft.Index) -> Outcome
 }
 
-public enum ClientOutcome: Equatable, Sendable {
-    /// Took effect; a read carries the value it saw.
-    case ok(value: String?)
-    /// A CAS whose expected value did not match (definitely no effect).
-    case casMismatch
-    /// This node cannot serve the request (definitely no effect); `leader` is a hint.
+/// What became of a proposal.
+public enum ProposalOutcome<Outcome> {
+    /// Committed and applied; the state machine's outcome.
+    case applied(Outcome)
+    /// This node cannot serve it (definitely no effect); `leader` is a hint.
     case notLeader(leader: Raft.NodeID)
-    /// The proposal was overwritten by another leader's entry (definitely no effect).
+    /// Overwritten by another leader's entry (definitely no effect).
     case dropped
 }
 
-public final class KVReplica<Environment: ReplicaEnvironment> {
+/// What became of a linearizable read.
+public enum ReadOutcome {
+    /// Confirmed by ReadIndex and the state machine caught up: read it now, synchronously.
+    case ready
+    case notLeader(leader: Raft.NodeID)
+}
+
+public final class Replica<Machine: ReplicatedStateMachine, Environment: ReplicaEnvironment> {
     public let raft: Raft.Instance
-    public private(set) var stateMachine: KVStateMachine
+    public private(set) var stateMachine: Machine
     /// Compact the log after this many applied entries (etcd: --snapshot-count).
     public let snapshotCount: Raft.Index
     private unowned let environment: Environment
     private var persisting = false
-    private var proposals: [Raft.Index: (term: Raft.Term, completion: (ClientOutcome) -> Void)] = [:]
-    private var reads: [UInt64: (key: String, completion: (ClientOutcome) -> Void)] = [:]
+    private var proposals: [Raft.Index: (term: Raft.Term, completion: (ProposalOutcome<Machine.Outcome>) -> Void)] = [:]
+    private var reads: [UInt64: (ReadOutcome) -> Void] = [:]
+    /// Called for every applied normal entry, proposed here or elsewhere (watchers need them all).
+    public var onApply: ((Raft.Entry, Machine.Outcome) -> Void)?
     /// Reads confirmed by ReadIndex, waiting for the state machine to apply their index.
     private var confirmedReads: [(index: Raft.Index, context: UInt64)] = []
     private var nextReadContext: UInt64 = 1
@@ -87,7 +103,7 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
         self.raft = Raft.Instance(config: config, hardState: recovered.hardState, snapshot: recovered.snapshot,
             entries: recovered.entries)
         guard let machine = recovered.snapshot.data.isEmpty
-            ? KVStateMachine() : KVStateMachine(snapshot: recovered.snapshot.data)
+            ? Machine() : Machine(snapshot: recovered.snapshot.data)
         else { preconditionFailure("snapshot at index \(recovered.snapshot.index) does not decode") }
         self.stateMachine = machine
         self.snapshotCount = snapshotCount
@@ -107,30 +123,34 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
         pump()
     }
 
-    public func submit(_ request: ClientRequest, completion: @escaping (ClientOutcome) -> Void) {
-        if proposals.count + reads.count >= maxPendingRequests {
+    /// Proposes `data` as a command; `completion` runs once its fate is known.
+    public func propose(_ data: [UInt8], completion: @escaping (ProposalOutcome<Machine.Outcome>) -> Void) {
+        if pendingRequestCount >= maxPendingRequests {
             completion(.notLeader(leader: raft.leader))
             return
         }
-        switch request {
-        case .read(let key):
-            if raft.leader == Raft.none {
-                completion(.notLeader(leader: Raft.none))
-                return
-            }
-            let context = nextReadContext
-            nextReadContext += 1
-            reads[context] = (key, completion)
-            raft.readIndex(context: context)
-        case .command(let command):
-            switch raft.propose(command.encoded()) {
-            case .success(let position):
-                proposals[position.index] = (position.term, completion)
-            case .failure:
-                completion(.notLeader(leader: raft.leader))
-                return
-            }
+        switch raft.propose(data) {
+        case .success(let position):
+            proposals[position.index] = (position.term, completion)
+        case .failure:
+            completion(.notLeader(leader: raft.leader))
+            return
         }
+        pump()
+    }
+
+    /// A linearizable read: `completion(.ready)` runs once ReadIndex confirmed this node's
+    /// leadership (or, on a follower, the leader's commit index) and the state machine has applied
+    /// that far; the caller then reads `stateMachine` synchronously.
+    public func read(completion: @escaping (ReadOutcome) -> Void) {
+        if pendingRequestCount >= maxPendingRequests || raft.leader == Raft.none {
+            completion(.notLeader(leader: raft.leader))
+            return
+        }
+        let context = nextReadContext
+        nextReadContext += 1
+        reads[context] = completion
+        raft.readIndex(context: context)
         pump()
     }
 
@@ -172,7 +192,7 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
     private func completeReady(_ ready: Raft.Ready) {
         for message in ready.messages { environment.send(message) }
         if let snapshot = ready.snapshot {
-            guard let machine = KVStateMachine(snapshot: snapshot.data) else {
+            guard let machine = Machine(snapshot: snapshot.data) else {
                 preconditionFailure("received snapshot at index \(snapshot.index) does not decode")
             }
             stateMachine = machine
@@ -192,15 +212,17 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
 
     private func apply(_ entry: Raft.Entry) {
         environment.observe(.applied(entry))
-        var outcome = ClientOutcome.ok(value: nil)
-        if case .normal(let data) = entry.payload {
-            guard let command = KVCommand(decoding: data) else {
-                preconditionFailure("entry \(entry) holds an undecodable command")
-            }
-            if stateMachine.apply(command) == .casMismatch { outcome = .casMismatch }
+        let proposal = proposals.removeValue(forKey: entry.index)
+        guard case .normal(let data) = entry.payload else {
+            // Empty and configuration entries carry no command; a proposal never lands on one
+            // unless another leader overwrote it.
+            proposal?.completion(.dropped)
+            return
         }
-        guard let proposal = proposals.removeValue(forKey: entry.index) else { return }
-        proposal.completion(proposal.term == entry.term ? outcome : .dropped)
+        let outcome = stateMachine.apply(data, at: entry.index)
+        onApply?(entry, outcome)
+        guard let proposal else { return }
+        proposal.completion(proposal.term == entry.term ? .applied(outcome) : .dropped)
     }
 
     private func serveConfirmedReads() {
@@ -209,8 +231,8 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
         for read in confirmedReads {
             if read.index > applied {
                 waiting.append(read)
-            } else if let request = reads.removeValue(forKey: read.context) {
-                request.completion(.ok(value: stateMachine.read(request.key)))
+            } else if let completion = reads.removeValue(forKey: read.context) {
+                completion(.ready)
             }
         }
         confirmedReads = waiting
@@ -221,7 +243,7 @@ public final class KVReplica<Environment: ReplicaEnvironment> {
     private func failUnconfirmedReads() {
         let confirmed = Set(confirmedReads.map { $0.context })
         for context in reads.keys.sorted() where !confirmed.contains(context) {
-            reads.removeValue(forKey: context)!.completion(.notLeader(leader: raft.leader))
+            reads.removeValue(forKey: context)!(.notLeader(leader: raft.leader))
         }
     }
 
