@@ -4,7 +4,7 @@
 // Targets are layered; dependencies point downward only:
 //   Base -> Wire -> Raft, KV, MVCC, EtcdAPI, Linearizability (pure cores)
 //        -> Services (shells over an environment) -> Simulator (the virtual world)
-//        -> Net, Storage (the real world: sockets, files) -> EtcdServer -> faultline
+//        -> Net, Storage (the real world: sockets, files) -> EtcdServer, EtcdClient -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 import PackageDescription
 import class Foundation.ProcessInfo
@@ -31,13 +31,14 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(name: "Net", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(name: "Storage", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
+        .target(name: "EtcdClient", dependencies: ["Base", "Wire", "Net"], swiftSettings: strictSettings),
         .target(
             name: "EtcdServer",
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),

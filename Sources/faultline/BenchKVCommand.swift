@@ -1,0 +1,208 @@
+//! `faultline bench kv`: puts/s and linearizable reads/s against any endpoint that speaks etcd's
+//! v3 JSON API (ours or real etcd), at several client counts, each client its own connection,
+//! spread round-robin over the endpoints (as etcd's own benchmark tool does).
+//!
+//!     faultline bench kv --endpoints http://127.0.0.1:2379 --clients 1,8,32 --duration 10s
+
+import Base
+import EtcdClient
+import Foundation
+
+enum BenchKVCommand {
+    static let help = """
+        usage: faultline bench kv --endpoints URLS [options]
+
+          --endpoints URLS     comma-separated client URLs (required)
+          --clients LIST       concurrent clients per round (default 1,8,32)
+          --duration D         per round and operation (default 10s)
+          --keys N             distinct keys written and read (default 1000)
+          --value-size BYTES   (default 256)
+          --label NAME         name printed in the table (default: the first endpoint)
+          --json               one JSON object per round instead of the table
+        """
+
+    struct Settings {
+        var endpoints: [String] = []
+        var clients = [1, 8, 32]
+        var duration: Nanoseconds = 10 * Time.second
+        var keys = 1000
+        var valueSize = 256
+        var label = ""
+        var json = false
+    }
+
+    struct Round {
+        var operation: String
+        var clients: Int
+        var done = 0
+        var failed = 0
+        var latencies: [Nanoseconds] = []
+        var elapsed: Nanoseconds = 0
+
+        var perSecond: Double { elapsed > 0 ? Double(done) / (Double(elapsed) / 1e9) : 0 }
+        func percentile(_ p: Double) -> Nanoseconds {
+            guard !latencies.isEmpty else { return 0 }
+            let sorted = latencies.sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+        }
+    }
+
+    static func parse(_ arguments: [String]) -> Result<Settings, CommandError> {
+        var settings = Settings()
+        var rest = arguments[...]
+        do throws(CommandError) {
+            func value(_ flag: String) throws(CommandError) -> String {
+                guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
+                return next
+            }
+            while let flag = rest.popFirst() {
+                switch flag {
+                case "--endpoints":
+                    settings.endpoints = try value(flag).split(separator: ",").map(String.init)
+                case "--clients":
+                    let text = try value(flag)
+                    let counts = text.split(separator: ",").compactMap { Int($0) }
+                    guard !counts.isEmpty, counts.count == text.split(separator: ",").count, counts.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
+                        throw CommandError("--clients takes a list of counts between 1 and 1024, e.g. 1,8,32 (got '\(text)')")
+                    }
+                    settings.clients = counts
+                case "--duration":
+                    let text = try value(flag)
+                    guard let duration = Time.parse(text), duration > 0 else { throw CommandError("--duration takes a duration like 10s (got '\(text)')") }
+                    settings.duration = duration
+                case "--keys":
+                    let text = try value(flag)
+                    guard let keys = Int(text), keys >= 1 else { throw CommandError("--keys takes a positive number (got '\(text)')") }
+                    settings.keys = keys
+                case "--value-size":
+                    let text = try value(flag)
+                    guard let size = Int(text), size >= 0, size <= 1 << 20 else { throw CommandError("--value-size takes 0 to 1048576 (got '\(text)')") }
+                    settings.valueSize = size
+                case "--label": settings.label = try value(flag)
+                case "--json": settings.json = true
+                case "-h", "--help": throw CommandError("")
+                default: throw CommandError("unknown option '\(flag)'")
+                }
+            }
+            guard !settings.endpoints.isEmpty else { throw CommandError("--endpoints is required (e.g. --endpoints http://127.0.0.1:2379)") }
+            if settings.label.isEmpty { settings.label = settings.endpoints[0] }
+        } catch {
+            return .failure(error)
+        }
+        return .success(settings)
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        let settings: Settings
+        switch parse(arguments) {
+        case .success(let parsed): settings = parsed
+        case .failure(let error):
+            if error.message.isEmpty {
+                print(help)
+                return 0
+            }
+            FileHandle.standardError.write(Data("faultline bench kv: \(error.message)\n\n\(help)\n".utf8))
+            return 2
+        }
+        // Fill the key space once so reads find values.
+        let value = String(repeating: "v", count: settings.valueSize)
+        let loader = EtcdClient(endpoints: settings.endpoints)
+        do {
+            for key in 0..<settings.keys { try loader.put(keyName(key), value) }
+        } catch {
+            FileHandle.standardError.write(Data("faultline bench kv: cannot load keys: \(error)\n".utf8))
+            return 1
+        }
+        if !settings.json {
+            print("\(settings.label): \(settings.keys) keys, \(settings.valueSize)-byte values, \(Time.describe(settings.duration)) per round")
+            print(pad("operation", 10) + pad("clients", 9) + pad("ops/s", 12) + pad("p50", 10) + pad("p99", 10) + "errors")
+        }
+        var failures = 0
+        for clients in settings.clients {
+            for operation in ["put", "get"] {
+                let round = measure(operation: operation, clients: clients, settings: settings, value: value)
+                failures += round.failed
+                if settings.json {
+                    print("{\"label\":\(quoted(settings.label)),\"operation\":\"\(operation)\",\"clients\":\(clients),\"ops_per_second\":\(Int(round.perSecond)),\"p50_us\":\(round.percentile(0.5) / 1000),\"p99_us\":\(round.percentile(0.99) / 1000),\"errors\":\(round.failed)}")
+                } else {
+                    print(pad(operation, 10) + pad("\(clients)", 9) + pad("\(Int(round.perSecond))", 12)
+                        + pad(Time.describe(round.percentile(0.5)), 10) + pad(Time.describe(round.percentile(0.99)), 10) + "\(round.failed)")
+                }
+            }
+        }
+        return failures == 0 ? 0 : 1
+    }
+
+    static func keyName(_ index: Int) -> String { "bench/k\(index)" }
+
+    static func measure(operation: String, clients: Int, settings: Settings, value: String) -> Round {
+        let results = ResultCollector(clients: clients)
+        let start = Clock.now()
+        let deadline = start + settings.duration
+        let group = DispatchGroup()
+        for worker in 0..<clients {
+            group.enter()
+            let thread = Thread {
+                let endpoint = settings.endpoints[worker % settings.endpoints.count]
+                let client = EtcdClient(endpoints: [endpoint])
+                var random = SeededRandom(seed: UInt64(worker + 1))
+                var round = Round(operation: operation, clients: clients)
+                round.latencies.reserveCapacity(1 << 16)
+                while Clock.now() < deadline {
+                    let key = keyName(random.int(in: 0...(settings.keys - 1)))
+                    let began = Clock.now()
+                    do {
+                        if operation == "put" { try client.put(key, value) } else { _ = try client.get(key) }
+                        round.done += 1
+                        round.latencies.append(Clock.now() - began)
+                    } catch {
+                        round.failed += 1
+                        if round.failed == 1 { FileHandle.standardError.write(Data("bench: \(error)\n".utf8)) }
+                    }
+                }
+                results.add(round)
+                group.leave()
+            }
+            thread.start()
+        }
+        group.wait()
+        var total = results.merged(operation: operation, clients: clients)
+        total.elapsed = Clock.now() - start
+        return total
+    }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+private final class ResultCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var rounds: [BenchKVCommand.Round] = []
+    init(clients: Int) { rounds.reserveCapacity(clients) }
+    func add(_ round: BenchKVCommand.Round) { lock.withLock { rounds.append(round) } }
+    func merged(operation: String, clients: Int) -> BenchKVCommand.Round {
+        lock.withLock {
+            var total = BenchKVCommand.Round(operation: operation, clients: clients)
+            for round in rounds {
+                total.done += round.done
+                total.failed += round.failed
+                total.latencies += round.latencies
+            }
+            return total
+        }
+    }
+}
+
+/// The monotonic clock, for measuring.
+enum Clock {
+    static func now() -> Nanoseconds {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)
+    }
+}
