@@ -270,7 +270,7 @@ final class CrashTest: @unchecked Sendable {
         let lost = acknowledgedWrites.filter { present[$0.key] != $0.value }.keys.sorted()
         let events = history.snapshot
         let historyPath = settings.out + "/history.jsonl"
-        FileManager.default.createFile(atPath: historyPath, contents: Data(serializeHistory(events).utf8))
+        _ = FileManager.default.createFile(atPath: historyPath, contents: Data(serializeHistory(events).utf8))
         let report = checkLinearizability(events)
         let ok = events.filter { $0.type == .ok }.count
         let failed = events.filter { $0.type == .fail }.count

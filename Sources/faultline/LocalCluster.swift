@@ -2,6 +2,7 @@
 //! real etcd, started with the same flags. It signals only the processes it started, by PID.
 
 import Base
+import EtcdClient
 import Foundation
 import Glibc
 
@@ -81,7 +82,7 @@ final class LocalCluster: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if !FileManager.default.fileExists(atPath: members[index].logPath) {
-            FileManager.default.createFile(atPath: members[index].logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: members[index].logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: members[index].logPath))
         log.seekToEndOfFile()
@@ -138,7 +139,6 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     static func healthy(_ endpoint: String) -> Bool {
-        let client = HealthProbe(endpoint: endpoint)
-        return client.healthy()
+        EtcdClient.isHealthy(endpoint)
     }
 }
