@@ -1,0 +1,77 @@
+//! Errors as the gateway sends them: `{"error":m,"message":m,"code":c}` with the HTTP status
+//! grpc-gateway maps the gRPC code to, or a plain-text body for routing errors.
+
+import MVCC
+
+public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var code: StatusCode
+    public var message: String
+    /// A routing error answered in plain text ("Not Found", "Method Not Allowed").
+    public var plainStatus: Int?
+
+    public init(code: StatusCode, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public static func invalidArgument(_ message: String) -> APIError { APIError(code: .invalidArgument, message: message) }
+
+    public init(_ error: StoreError) { self.init(code: error.code, message: error.message) }
+
+    // The server-side errors etcd gives that are not the store's.
+    public static let noLeader = APIError(code: .unavailable, message: "etcdserver: no leader")
+    public static let timeout = APIError(code: .unavailable, message: "etcdserver: request timed out")
+    public static let leaderChanged = APIError(code: .unavailable, message: "etcdserver: leader changed")
+    public static let tooManyRequests = APIError(code: .resourceExhausted, message: "etcdserver: too many requests")
+    public static let requestTooLarge = APIError(code: .invalidArgument, message: "etcdserver: request is too large")
+    public static let notCapable = APIError(code: .unavailable, message: "etcdserver: not capable")
+    public static let stopped = APIError(code: .unavailable, message: "etcdserver: server stopped")
+    public static let notFound = { () -> APIError in
+        var error = APIError(code: .notFound, message: "Not Found")
+        error.plainStatus = 404
+        return error
+    }()
+    public static let methodNotAllowed = { () -> APIError in
+        var error = APIError(code: .unimplemented, message: "Method Not Allowed")
+        error.plainStatus = 405
+        return error
+    }()
+
+    /// grpc-gateway's HTTPStatusFromCode.
+    public var httpStatus: Int {
+        if let plainStatus { return plainStatus }
+        switch code {
+        case .ok: return 200
+        case .cancelled: return 408
+        case .unknown: return 500
+        case .invalidArgument: return 400
+        case .deadlineExceeded: return 504
+        case .notFound: return 404
+        case .alreadyExists: return 409
+        case .permissionDenied: return 403
+        case .unauthenticated: return 401
+        case .resourceExhausted: return 429
+        case .failedPrecondition: return 400
+        case .aborted: return 409
+        case .outOfRange: return 400
+        case .unimplemented: return 501
+        case .internalError: return 500
+        case .unavailable: return 503
+        case .dataLoss: return 500
+        }
+    }
+
+    public var contentType: String { plainStatus == nil ? "application/json" : "text/plain; charset=utf-8" }
+
+    public var body: [UInt8] {
+        if plainStatus != nil { return Array((message + "\n").utf8) }
+        var output: [UInt8] = Array("{\"error\":".utf8)
+        JSONOut.string(message, &output)
+        output += Array(",\"message\":".utf8)
+        JSONOut.string(message, &output)
+        output += Array(",\"code\":\(code.rawValue)}".utf8)
+        return output
+    }
+
+    public var description: String { "\(message) (code \(code.rawValue))" }
+}
