@@ -354,7 +354,8 @@ public final class MVCCStore {
         return (puts, deletes)
     }
 
-    static func inRange(_ key: Bytes, _ start: Bytes, _ end: Bytes) -> Bool {
+    /// Whether `key` lies in [start, end) with etcd's conventions (empty end: just start; [0]: no end).
+    public static func inRange(_ key: Bytes, _ start: Bytes, _ end: Bytes) -> Bool {
         if end.isEmpty { return key == start }
         if key.lexicographicallyPrecedes(start) { return false }
         return end == [0] || key.lexicographicallyPrecedes(end)
@@ -466,4 +467,16 @@ func stableSorted(_ values: [KeyValue], by less: (KeyValue, KeyValue) -> Bool) -
         if less(rhs.element, lhs.element) { return false }
         return lhs.offset < rhs.offset
     }.map(\.element)
+}
+
+extension MVCCStore {
+    /// Bytes held by keys and values of every retained version (the status API's db size).
+    public var approximateBytes: Int {
+        var total = 0
+        for (key, versions) in history {
+            total += key.count
+            for version in versions { total += version.kv.value.count + 48 }
+        }
+        return total
+    }
 }

@@ -9,9 +9,12 @@ let usage = """
     usage: faultline <command> [options]
 
     commands:
-      sim      run the deterministic simulator (one seed, a sweep, a determinism check)
-      check    check a history file for linearizability
-      bench    benchmarks (bench check: the linearizability checker's speed)
+      sim          run the deterministic simulator (one seed, a sweep, a determinism check)
+      check        check a history file for linearizability
+      etcd         run an etcd-compatible store member (etcd 3.4's flags)
+      etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
+      crash-test   kill -9 store members under load; check no acknowledged write is lost
+      bench        benchmarks: 'bench check' (the checker), 'bench kv' (any etcd endpoint)
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -28,12 +31,20 @@ case "sim":
     exit(SimCommand.run(arguments))
 case "check":
     exit(CheckCommand.run(arguments))
+case "etcd":
+    exit(EtcdCommand.run(arguments))
+case "etcdctl":
+    exit(EtcdctlCommand.run(arguments))
+case "crash-test":
+    exit(CrashTestCommand.run(arguments))
 case "bench":
-    guard arguments.first == "check" else {
-        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check)\n".utf8))
+    switch arguments.first {
+    case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
+    case "kv": exit(BenchKVCommand.run(Array(arguments.dropFirst())))
+    default:
+        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv)\n".utf8))
         exit(2)
     }
-    exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
 case "help", "-h", "--help":
     print(usage)
     exit(0)

@@ -1,0 +1,30 @@
+//! The replicated state machine of `faultline etcd`: the MVCC store fed with `StoreCommand`s.
+
+import MVCC
+import Raft
+import Services
+
+struct StoreMachine: ReplicatedStateMachine {
+    let store: MVCCStore
+
+    init() { store = MVCCStore() }
+
+    init?(snapshot: [UInt8]) {
+        guard let store = try? MVCCStore(snapshot: snapshot) else { return nil }
+        self.store = store
+    }
+
+    func snapshot() -> [UInt8] { store.snapshot() }
+
+    mutating func apply(_ data: [UInt8], at index: Raft.Index) -> StoreApplyResult {
+        let command: StoreCommand
+        do {
+            command = try StoreCommand(decoding: data)
+        } catch {
+            // Every replica sees the same bytes; a command that does not decode is a bug or a
+            // corrupt log, and applying anything else would diverge.
+            preconditionFailure("entry \(index) holds an undecodable store command: \(error.message)")
+        }
+        return store.apply(command)
+    }
+}
