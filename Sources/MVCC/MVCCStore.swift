@@ -87,12 +87,12 @@ public final class MVCCStore {
             if let kv = (revision == current ? self.current(key) : version(of: key, at: revision)) { kvs.append(kv) }
             return true
         }
-        // etcd filters by mod/create revision after the scan.
+        // etcd counts what the scan found, then filters by mod/create revision.
+        let count = Int64(kvs.count)
         if request.minModRevision > 0 { kvs.removeAll { $0.modRevision < request.minModRevision } }
         if request.maxModRevision > 0 { kvs.removeAll { $0.modRevision > request.maxModRevision } }
         if request.minCreateRevision > 0 { kvs.removeAll { $0.createRevision < request.minCreateRevision } }
         if request.maxCreateRevision > 0 { kvs.removeAll { $0.createRevision > request.maxCreateRevision } }
-        let count = Int64(kvs.count)
         var order = request.sortOrder
         if order == .none && request.sortTarget != .key { order = .ascend }
         if !(order == .none || (order == .ascend && request.sortTarget == .key)) {

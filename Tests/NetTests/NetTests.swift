@@ -1,0 +1,255 @@
+//! The HTTP parser (unit and fuzz), server and client over loopback (keep-alive, chunked bodies,
+//! limits, slow and vanishing clients, streaming), and the peer transport (order, handshake
+//! rejection, reconnection).
+
+import Base
+import Foundation
+import Glibc
+import Net
+import Synchronization
+import Testing
+
+private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+@Suite struct ParserTests {
+    @Test func parsesPipelinedKeepAliveAndChunkedRequests() throws {
+        var parser = HTTPRequestParser()
+        parser.append(bytes("POST /v3/kv/put?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET /health HTTP/1.1\r\n\r\n"))
+        let first = try #require(try parser.next())
+        #expect(first.method == "POST" && first.path == "/v3/kv/put" && first.query == "x=1" && first.body == bytes("hello"))
+        let second = try #require(try parser.next())
+        #expect(second.method == "GET" && second.path == "/health" && second.keepAlive)
+        #expect(try parser.next() == nil)
+        parser.append(bytes("POST /w HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n2;ext\r\nde\r\n0\r\n\r\n"))
+        let chunked = try #require(try parser.next())
+        #expect(chunked.body == bytes("abcde") && !chunked.keepAlive)
+    }
+
+    @Test func refusesWithTheRightStatus() {
+        func status(_ text: String, headerMax: Int = 1024, bodyMax: Int = 100) -> Int? {
+            var parser = HTTPRequestParser(headerBytesMax: headerMax, bodyBytesMax: bodyMax)
+            parser.append(bytes(text))
+            do {
+                _ = try parser.next()
+                return nil
+            } catch {
+                return error.status
+            }
+        }
+        #expect(status("POST / HTTP/1.1\r\nContent-Length: 101\r\n\r\n") == 413)
+        #expect(status("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 2000) + "\r\n\r\n") == 431)
+        #expect(status("GET / HTTP/2.0\r\n\r\n") == 505)
+        #expect(status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n") == 501)
+        #expect(status("garbage\r\n\r\n") == 400)
+        #expect(status("POST / HTTP/1.1\r\nContent-Length: x\r\n\r\n") == 400)
+        #expect(status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n") == 400)
+    }
+
+    @Test func randomInputNeverTraps() {
+        var random = SeededRandom(seed: 5)
+        let seed = bytes("POST /v3/kv/range HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n")
+        var results = (requests: 0, errors: 0, waiting: 0)
+        for _ in 0..<20_000 {
+            var input = seed
+            if random.chance(0.3) {
+                input = (0..<random.int(in: 0...200)).map { _ in UInt8(random.int(in: 0...255)) }
+            } else {
+                for _ in 0..<random.int(in: 1...5) { input[random.int(in: 0...(input.count - 1))] = UInt8(random.int(in: 0...255)) }
+            }
+            var parser = HTTPRequestParser(headerBytesMax: 256, bodyBytesMax: 64)
+            // Fed in random slices, as a socket delivers them.
+            var offset = 0
+            while offset < input.count {
+                let size = random.int(in: 1...40)
+                parser.append(input[offset..<min(input.count, offset + size)])
+                offset += size
+            }
+            do {
+                if try parser.next() != nil { results.requests += 1 } else { results.waiting += 1 }
+            } catch {
+                results.errors += 1
+                #expect([400, 413, 431, 501, 505].contains(error.status))
+            }
+        }
+        #expect(results.requests > 0 && results.errors > 0 && results.waiting > 0, "\(results)")
+    }
+}
+
+private func openFileCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+
+@Suite(.serialized) struct ServerTests {
+    func withServer(limits: HTTPServer.Limits = HTTPServer.Limits(), _ body: (Endpoint) throws -> Void) throws {
+        let server = HTTPServer(endpoint: Endpoint(host: "127.0.0.1", port: 0), limits: limits) { request, responder in
+            switch request.path {
+            case "/echo": responder.respond(status: 200, body: request.body)
+            case "/stream":
+                guard responder.startStream() else { return }
+                for index in 0..<1000 {
+                    if !responder.write(bytes("{\"n\":\(index)}\n")) { return }
+                    usleep(1000)
+                }
+                responder.finish()
+            default: responder.respond(status: 404, body: bytes("Not Found\n"), contentType: "text/plain")
+            }
+        }
+        try server.start()
+        defer { server.stop() }
+        try body(Endpoint(host: "127.0.0.1", port: server.port))
+    }
+
+    @Test func keepAliveRoundTripsAndLimits() throws {
+        let before = openFileCount()
+        var limits = HTTPServer.Limits()
+        limits.bodyBytesMax = 1000
+        try withServer(limits: limits) { endpoint in
+            let client = HTTPClient(endpoint: endpoint)
+            for index in 0..<200 {
+                let response = try client.post("/echo", body: bytes("ping \(index)"), timeout: Time.second)
+                #expect(response.status == 200 && response.text == "ping \(index)")
+            }
+            #expect(try client.post("/nope", body: [], timeout: Time.second).status == 404)
+            let oversized = try client.post("/echo", body: [UInt8](repeating: 65, count: 5000), timeout: Time.second)
+            #expect(oversized.status == 413)
+            // The server stays up and serves the next client.
+            #expect(try HTTPClient(endpoint: endpoint).post("/echo", body: bytes("after"), timeout: Time.second).text == "after")
+        }
+        #expect(openFileCount() <= before + 1, "descriptors leaked: \(before) before, \(openFileCount()) after")
+    }
+
+    @Test func slowAndVanishingClientsDoNotHurt() throws {
+        var limits = HTTPServer.Limits()
+        limits.requestTimeout = 300 * Time.millisecond
+        try withServer(limits: limits) { endpoint in
+            // A client that sends half a request head and stalls gets 408 and is closed.
+            let slow = try Socket.connect(endpoint, timeout: Time.second)
+            defer { close(slow) }
+            #expect(Socket.sendAll(slow, bytes("POST /echo HTTP/1.1\r\nContent-Le")))
+            Socket.setReceiveTimeout(slow, 3 * Time.second)
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let result = buffer.withUnsafeMutableBytes { Socket.receive(slow, into: $0) }
+            guard case .data(let count) = result else {
+                Issue.record("expected a 408, got \(result)")
+                return
+            }
+            #expect(String(decoding: buffer[..<count], as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+            // A client that disconnects mid-stream: the handler's writes start failing and it ends.
+            let leaver = try Socket.connect(endpoint, timeout: Time.second)
+            #expect(Socket.sendAll(leaver, bytes("POST /stream HTTP/1.1\r\nContent-Length: 0\r\n\r\n")))
+            usleep(20_000)
+            close(leaver)
+            // Many concurrent clients.
+            let failures = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: 100) { index in
+                let client = HTTPClient(endpoint: endpoint)
+                let answer = try? client.post("/echo", body: bytes("c\(index)"), timeout: 5 * Time.second)
+                if answer?.text != "c\(index)" { failures.add(1, ordering: .relaxed) }
+            }
+            #expect(failures.load(ordering: .relaxed) == 0)
+        }
+    }
+
+    @Test func streamsChunkedMessages() throws {
+        try withServer { endpoint in
+            var received = 0
+            let status = try HTTPClient(endpoint: endpoint).stream("/stream", body: [], idleTimeout: 2 * Time.second) { chunk in
+                received += String(decoding: chunk, as: UTF8.self).split(separator: "\n").count
+                return received < 50
+            }
+            #expect(status == 200 && received == 50)
+        }
+    }
+}
+
+@Suite(.serialized) struct PeerTransportTests {
+    final class Inbox: @unchecked Sendable {
+        let lock = NSLock()
+        var frames: [(UInt64, [UInt8])] = []
+        func add(_ from: UInt64, _ payload: [UInt8]) { lock.withLock { frames.append((from, payload)) } }
+        var count: Int { lock.withLock { frames.count } }
+        func waitFor(_ count: Int, seconds: Double = 5) -> Bool {
+            let deadline = Date().addingTimeInterval(seconds)
+            while self.count < count && Date() < deadline { usleep(5000) }
+            return self.count >= count
+        }
+    }
+
+    func freePort() throws -> UInt16 {
+        let fd = try Socket.listen(Endpoint(host: "127.0.0.1", port: 0))
+        defer { close(fd) }
+        return Socket.localPort(fd)
+    }
+
+    @Test func deliversInOrderAndRejectsStrangers() throws {
+        let (portA, portB) = (try freePort(), try freePort())
+        let inboxB = Inbox()
+        let a = PeerTransport(localID: 1, clusterToken: "t", listen: Endpoint(host: "127.0.0.1", port: portA),
+            peers: [2: Endpoint(host: "127.0.0.1", port: portB)]) { _, _ in }
+        let b = PeerTransport(localID: 2, clusterToken: "t", listen: Endpoint(host: "127.0.0.1", port: portB),
+            peers: [1: Endpoint(host: "127.0.0.1", port: portA)]) { from, payload in inboxB.add(from, payload) }
+        try a.start()
+        try b.start()
+        defer {
+            a.stop()
+            b.stop()
+        }
+        for index in 0..<10_000 {
+            var writer = ByteWriter()
+            writer.uint32(UInt32(index))
+            while !a.send(to: 2, writer.bytes) { usleep(1000) }
+        }
+        #expect(inboxB.waitFor(10_000))
+        let order = inboxB.lock.withLock { inboxB.frames.map { ByteReader($0.1).uint32Value } }
+        #expect(order == (0..<10_000).map { UInt32($0) }, "frames arrive in order, none lost on a healthy link")
+        #expect(inboxB.lock.withLock { inboxB.frames.allSatisfy { $0.0 == 1 } })
+
+        // A member of another cluster (another token) is not heard.
+        let stranger = PeerTransport(localID: 1, clusterToken: "other", listen: Endpoint(host: "127.0.0.1", port: try freePort()),
+            peers: [2: Endpoint(host: "127.0.0.1", port: portB)]) { _, _ in }
+        try stranger.start()
+        defer { stranger.stop() }
+        let before = inboxB.count
+        stranger.send(to: 2, [1, 2, 3])
+        usleep(300_000)
+        #expect(inboxB.count == before)
+        #expect(b.snapshotCounters.handshakesRejected >= 1)
+    }
+
+    @Test func reconnectsAfterThePeerRestarts() throws {
+        let (portA, portB) = (try freePort(), try freePort())
+        let inbox = Inbox()
+        var options = PeerTransport.Options()
+        options.backoffInitial = 20 * Time.millisecond
+        options.backoffMax = 100 * Time.millisecond
+        let a = PeerTransport(localID: 1, clusterToken: "t", listen: Endpoint(host: "127.0.0.1", port: portA),
+            peers: [2: Endpoint(host: "127.0.0.1", port: portB)], options: options) { _, _ in }
+        try a.start()
+        defer { a.stop() }
+        func startB() throws -> PeerTransport {
+            let b = PeerTransport(localID: 2, clusterToken: "t", listen: Endpoint(host: "127.0.0.1", port: portB),
+                peers: [1: Endpoint(host: "127.0.0.1", port: portA)]) { from, payload in inbox.add(from, payload) }
+            try b.start()
+            return b
+        }
+        var b = try startB()
+        a.send(to: 2, [1])
+        #expect(inbox.waitFor(1))
+        b.stop()
+        b = try startB()
+        defer { b.stop() }
+        // Sends while the link re-forms may be lost (Raft retries); keep sending until one lands.
+        let deadline = Date().addingTimeInterval(5)
+        while inbox.count < 2 && Date() < deadline {
+            a.send(to: 2, [2])
+            usleep(20_000)
+        }
+        #expect(inbox.count >= 2)
+        #expect(a.snapshotCounters.connects >= 2)
+    }
+}
+
+extension ByteReader {
+    var uint32Value: UInt32 {
+        var copy = self
+        return copy.uint32() ?? .max
+    }
+}
