@@ -344,3 +344,68 @@ extension JSONValue {
         return nil
     }
 }
+
+/// One event of a watch stream, as the API reports it.
+public struct WatchEvent: Sendable {
+    public var isDelete: Bool
+    public var kv: EtcdKeyValue
+    public var previous: EtcdKeyValue?
+}
+
+extension EtcdClient {
+    /// Watches `key` (or every key under it with `prefix`) from `revision` (0: from now), calling
+    /// `onEvents` with each message's events until it returns false or the stream ends. Returns
+    /// the reason the server gave if it cancelled the watch (compaction), nil otherwise.
+    public func watch(_ key: String, prefix: Bool = false, revision: Int64 = 0, prevKV: Bool = false,
+        onEvents: @escaping ([WatchEvent]) -> Bool) throws(EtcdClientError) -> String?
+    {
+        var create: JSONObject = ["key": Fields.base64(key)]
+        if prefix { create["range_end"] = Fields.base64(prefixEnd(Array(key.utf8))) }
+        if revision != 0 { create["start_revision"] = .string(String(revision)) }
+        if prevKV { create["prev_kv"] = .bool(true) }
+        var body: [UInt8] = []
+        JSON.append(.object(["create_request": .object(create)]), to: &body)
+        let endpoint = currentEndpoint
+        let connection: NetConnection
+        do {
+            connection = try NetConnection(endpoint: endpoint, connectTimeout: 2 * Time.second)
+        } catch {
+            throw .transport(endpoint: endpoint, error)
+        }
+        var pending: [UInt8] = []
+        var cancelReason: String?
+        var failure: EtcdClientError?
+        do {
+            _ = try connection.stream(path: "/v3/watch", body: body, idleTimeout: 24 * 3600 * Time.second) { chunk in
+                pending += chunk
+                while let newline = pending.firstIndex(of: 10) {
+                    let line = Array(pending[..<newline])
+                    pending.removeFirst(newline + 1)
+                    guard let message = try? line.withUnsafeBufferPointer({ (buffer) throws(JSONParseError) in try JSON.parse(bytes: buffer) }),
+                        let result = message["result"]?.object
+                    else {
+                        failure = .malformed(endpoint: endpoint, String(decoding: line.prefix(200), as: UTF8.self))
+                        return false
+                    }
+                    if Fields.bool(result, "canceled") {
+                        let compacted = (try? Fields.int64(result, "compact_revision")) ?? 0
+                        cancelReason = compacted > 0 ? "required revision has been compacted (compact revision \(compacted))" : "watch canceled by the server"
+                        return false
+                    }
+                    var events: [WatchEvent] = []
+                    for object in Fields.objects(result, "events") {
+                        guard let kv = object["kv"]?.object, let converted = try? EtcdKeyValue(kv) else { continue }
+                        let previous = object["prev_kv"]?.object.flatMap { try? EtcdKeyValue($0) }
+                        events.append(WatchEvent(isDelete: object["type"] == .string("DELETE"), kv: converted, previous: previous))
+                    }
+                    if !events.isEmpty && !onEvents(events) { return false }
+                }
+                return true
+            }
+        } catch {
+            throw .transport(endpoint: endpoint, error)
+        }
+        if let failure { throw failure }
+        return cancelReason
+    }
+}

@@ -86,6 +86,9 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
     public let snapshotCount: Raft.Index
     private unowned let environment: Environment
     private var persisting = false
+    /// The term and vote on stable storage (what a crash would come back with).
+    private var durableTerm: Raft.Term
+    private var durableVote: Raft.NodeID
     private var proposals: [Raft.Index: (term: Raft.Term, completion: (ProposalOutcome<Machine.Outcome>) -> Void)] = [:]
     private var reads: [UInt64: (ReadOutcome) -> Void] = [:]
     /// Called for every applied normal entry, proposed here or elsewhere (watchers need them all).
@@ -106,6 +109,8 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
             ? Machine() : Machine(snapshot: recovered.snapshot.data)
         else { preconditionFailure("snapshot at index \(recovered.snapshot.index) does not decode") }
         self.stateMachine = machine
+        self.durableTerm = recovered.hardState.term
+        self.durableVote = recovered.hardState.vote
         self.snapshotCount = snapshotCount
         self.maxPendingRequests = maxPendingRequests
         self.environment = environment
@@ -175,8 +180,20 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
             failUnconfirmedReads()
         }
         let needsWrite = ready.hardState != nil || ready.snapshot != nil || !ready.entries.isEmpty
+        // A leader may replicate entries before its own copy is durable (Raft thesis §10.2.1, as
+        // etcd does): it counts itself toward a commit only once `advance` reports them
+        // persisted. Its Ready never holds a vote or a term change to protect: a node grants
+        // votes and campaigns only as follower or candidate, and the Ready that made it
+        // candidate was persisted before its vote requests left. This takes one fsync off
+        // every commit's critical path.
+        let sendEarly = raft.role == .leader && needsWrite
+        if sendEarly {
+            precondition(ready.hardState.map { $0.term == durableTerm && $0.vote == durableVote } ?? true,
+                "a leader's Ready changes term or vote: \(String(describing: ready.hardState)), durable term \(durableTerm) vote \(durableVote)")
+            for message in ready.messages { environment.send(message) }
+        }
         if !needsWrite {
-            completeReady(ready)
+            completeReady(ready, messagesSent: false)
             return
         }
         persisting = true
@@ -184,13 +201,17 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
         environment.persist(batch) { [weak self] in
             guard let self else { return }
             self.persisting = false
-            self.completeReady(ready)
+            if let state = ready.hardState {
+                self.durableTerm = state.term
+                self.durableVote = state.vote
+            }
+            self.completeReady(ready, messagesSent: sendEarly)
         }
     }
 
-    /// Runs once the Ready's writes are durable: only now may its messages leave.
-    private func completeReady(_ ready: Raft.Ready) {
-        for message in ready.messages { environment.send(message) }
+    /// Runs once the Ready's writes are durable: only now may a follower's messages leave.
+    private func completeReady(_ ready: Raft.Ready, messagesSent: Bool) {
+        if !messagesSent { for message in ready.messages { environment.send(message) } }
         if let snapshot = ready.snapshot {
             guard let machine = Machine(snapshot: snapshot.data) else {
                 preconditionFailure("received snapshot at index \(snapshot.index) does not decode")

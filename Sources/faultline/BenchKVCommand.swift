@@ -104,13 +104,20 @@ enum BenchKVCommand {
             FileHandle.standardError.write(Data("faultline bench kv: \(error.message)\n\n\(help)\n".utf8))
             return 2
         }
-        // Fill the key space once so reads find values.
+        // Fill the key space once so reads find values (in parallel: 100,000 keys take seconds).
         let value = String(repeating: "v", count: settings.valueSize)
-        let loader = EtcdClient(endpoints: settings.endpoints)
-        do {
-            for key in 0..<settings.keys { try loader.put(keyName(key), value) }
-        } catch {
-            FileHandle.standardError.write(Data("faultline bench kv: cannot load keys: \(error)\n".utf8))
+        let loadFailures = ResultCollector(clients: 32)
+        DispatchQueue.concurrentPerform(iterations: 32) { worker in
+            let loader = EtcdClient(endpoints: settings.endpoints)
+            var round = Round(operation: "load", clients: 32)
+            for key in stride(from: worker, to: settings.keys, by: 32) {
+                do { try loader.put(keyName(key), value) } catch { round.failed += 1 }
+            }
+            loadFailures.add(round)
+        }
+        let failedLoads = loadFailures.merged(operation: "load", clients: 32).failed
+        if failedLoads > 0 {
+            FileHandle.standardError.write(Data("faultline bench kv: \(failedLoads) of \(settings.keys) keys failed to load\n".utf8))
             return 1
         }
         if !settings.json {
@@ -204,5 +211,63 @@ enum Clock {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)
+    }
+}
+
+/// `faultline bench failover`: kill -9 the leader (a process the caller started and names by PID)
+/// while writing through the survivors, and time until a write succeeds again.
+enum BenchFailoverCommand {
+    static let help = """
+        usage: faultline bench failover --endpoints SURVIVOR_URLS --kill-pid PID
+
+          Writes continuously through the survivors, sends SIGKILL to PID, and prints the time from
+          the kill until the first write that succeeds (a line 'failover_ms=N').
+        """
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var endpoints: [String] = []
+        var pid: Int32 = 0
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            switch flag {
+            case "--endpoints": endpoints = (rest.popFirst() ?? "").split(separator: ",").map(String.init)
+            case "--kill-pid": pid = Int32(rest.popFirst() ?? "") ?? 0
+            case "-h", "--help":
+                print(help)
+                return 0
+            default:
+                FileHandle.standardError.write(Data("faultline bench failover: unknown option '\(flag)'\n\n\(help)\n".utf8))
+                return 2
+            }
+        }
+        guard !endpoints.isEmpty, pid > 1 else {
+            FileHandle.standardError.write(Data("faultline bench failover: --endpoints and --kill-pid are required\n\n\(help)\n".utf8))
+            return 2
+        }
+        let client = EtcdClient(endpoints: endpoints, timeout: 500 * Time.millisecond, connectTimeout: 200 * Time.millisecond)
+        do {
+            try client.put("bench/failover", "before")
+        } catch {
+            FileHandle.standardError.write(Data("faultline bench failover: the cluster does not take writes before the kill: \(error)\n".utf8))
+            return 1
+        }
+        let killed = Clock.now()
+        guard kill(pid, SIGKILL) == 0 else {
+            FileHandle.standardError.write(Data("faultline bench failover: cannot signal \(pid): \(String(cString: strerror(errno)))\n".utf8))
+            return 1
+        }
+        var attempt = 0
+        while Clock.now() - killed < 60 * Time.second {
+            attempt += 1
+            let client = EtcdClient(endpoints: [endpoints[attempt % endpoints.count]], timeout: 500 * Time.millisecond,
+                connectTimeout: 200 * Time.millisecond)
+            if (try? client.put("bench/failover", "after-\(attempt)")) != nil {
+                print("failover_ms=\((Clock.now() - killed) / Time.millisecond)")
+                return 0
+            }
+            usleep(2_000)
+        }
+        print("failover_ms=timeout")
+        return 1
     }
 }

@@ -173,7 +173,21 @@ enum EtcdctlCommand {
         case "endpoint":
             return try endpoint(words, options)
         case "watch":
-            throw CommandError("watch is not available in this build yet")
+            let key = try argument(1, "a key")
+            let reason = try client.watch(key, prefix: options.flags["--prefix"] != nil, revision: try int64(options, "--rev"),
+                prevKV: options.flags["--prev-kv"] != nil) { events in
+                // etcdctl's simple format: the event type, then key and value lines; written
+                // unbuffered so a pipe sees each event as it happens.
+                var text = ""
+                for event in events {
+                    text += (event.isDelete ? "DELETE" : "PUT") + "\n" + event.kv.keyString + "\n"
+                    if !event.isDelete { text += event.kv.valueString + "\n" }
+                    if let previous = event.previous { text += previous.keyString + "\n" + previous.valueString + "\n" }
+                }
+                FileHandle.standardOutput.write(Data(text.utf8))
+                return true
+            }
+            if let reason { throw CommandError("watch was canceled (\(reason))") }
         default:
             throw CommandError("unknown command '\(verb)'\n\n" + help)
         }

@@ -14,7 +14,7 @@ let usage = """
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
-      bench        benchmarks: 'bench check' (the checker), 'bench kv' (any etcd endpoint)
+      bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd)
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -41,8 +41,9 @@ case "bench":
     switch arguments.first {
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
     case "kv": exit(BenchKVCommand.run(Array(arguments.dropFirst())))
+    case "failover": exit(BenchFailoverCommand.run(Array(arguments.dropFirst())))
     default:
-        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv)\n".utf8))
+        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover)\n".utf8))
         exit(2)
     }
 case "help", "-h", "--help":
