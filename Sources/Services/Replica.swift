@@ -182,14 +182,12 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
         let needsWrite = ready.hardState != nil || ready.snapshot != nil || !ready.entries.isEmpty
         // A leader may replicate entries before its own copy is durable (Raft thesis §10.2.1, as
         // etcd does): it counts itself toward a commit only once `advance` reports them
-        // persisted. Its Ready never holds a vote or a term change to protect: a node grants
-        // votes and campaigns only as follower or candidate, and the Ready that made it
-        // candidate was persisted before its vote requests left. This takes one fsync off
-        // every commit's critical path.
-        let sendEarly = raft.role == .leader && needsWrite
+        // persisted. That holds only while the term and vote it acts under are already on disk;
+        // a Ready that changes them (a single voter electing itself in one step) waits as usual.
+        // This takes one fsync off every commit's critical path.
+        let termAndVoteDurable = ready.hardState.map { $0.term == durableTerm && $0.vote == durableVote } ?? true
+        let sendEarly = raft.role == .leader && needsWrite && termAndVoteDurable
         if sendEarly {
-            precondition(ready.hardState.map { $0.term == durableTerm && $0.vote == durableVote } ?? true,
-                "a leader's Ready changes term or vote: \(String(describing: ready.hardState)), durable term \(durableTerm) vote \(durableVote)")
             for message in ready.messages { environment.send(message) }
         }
         if !needsWrite {

@@ -99,14 +99,14 @@ import Testing
         #expect(found?.failure.contains("linearizability") == true, "\(found?.failure ?? "")")
     }
 
-    /// Counting stale votes rarely bites (1 of 1000 five-node seeds), so this pins the seed that
+    /// Counting stale votes rarely bites (6 of 3000 five-node seeds), so this pins a seed that
     /// shows it. If the swarm's derivation from the seed changes, find a new one with
-    /// `faultline sim --seeds 1..2000 --nodes 5 --quiet --mutation count-stale-votes`.
-    @Test("counting stale votes elects two leaders in one term (election safety, pinned seed 520)")
+    /// `faultline sim --seeds 1..3000 --nodes 5 --quiet --mutation count-stale-votes`.
+    @Test("counting stale votes elects two leaders in one term (election safety, pinned seed 343)")
     func countStaleVotes() {
-        let found = firstFailure(.countStaleVotes, seeds: 520...520, nodes: 5)
-        #expect(found?.failure.contains("election safety") == true, "\(found?.failure ?? "seed 520 passed")")
-        let intact = Simulation(options: .swarm(seed: 520, nodes: 5)).run()
+        let found = firstFailure(.countStaleVotes, seeds: 343...343, nodes: 5)
+        #expect(found?.failure.contains("election safety") == true, "\(found?.failure ?? "seed 343 passed")")
+        let intact = Simulation(options: .swarm(seed: 343, nodes: 5)).run()
         #expect(intact.passed, "the same seed without the mutation: \(intact.failures)")
     }
 
