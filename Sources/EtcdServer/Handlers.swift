@@ -136,12 +136,15 @@ extension EtcdMember {
                     (200, EtcdAPI.encodeLeases(store.leaseList().map(\.id), header: header))
                 }
             case .memberList:
-                let header = onLoop { self.header(revision: 0) } ?? self.header(revision: 0, term: 0)
-                let list = members.map { member in
-                    MemberInfo(id: member.id, name: member.name, peerURLs: member.peerURLs.map(\.description),
-                        clientURLs: member.id == memberID ? configuration.advertiseClientURLs.map(\.description) : member.clientURLs.map(\.description))
-                }
-                return (200, EtcdAPI.encodeMembers(list, header: header))
+                guard let answer = onLoop({ () -> Answer in
+                    let list = self.members.map { member in
+                        MemberInfo(id: member.id, name: member.name, peerURLs: member.peerURLs.map(\.description),
+                            clientURLs: member.id == self.memberID
+                                ? self.configuration.advertiseClientURLs.map(\.description) : self.peerClientURLs[member.id] ?? [])
+                    }
+                    return (200, EtcdAPI.encodeMembers(list, header: self.header(revision: 0)))
+                }) else { throw APIError.stopped }
+                return answer
             case .status:
                 guard let answer = onLoop({ () -> Answer in
                     let raft = self.replica.raft

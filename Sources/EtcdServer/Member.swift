@@ -37,6 +37,10 @@ public final class EtcdMember: @unchecked Sendable {
     var nextForwardID: UInt64 = 1
     var leaseIDCounter: UInt64 = 0
     var knownLeader: Raft.NodeID = Raft.none
+    /// Other members' client URLs, as they last announced them.
+    var peerClientURLs: [UInt64: [String]] = [:]
+    /// Announce this member's client URLs every this many ticks (5 s at the default heartbeat).
+    let announceEveryTicks: UInt64 = 50
     var currentTerm: Raft.Term = 0
 
     public init(configuration: Configuration, log: @escaping @Sendable (String) -> Void) throws {
@@ -118,6 +122,10 @@ public final class EtcdMember: @unchecked Sendable {
     private func tick() {
         replica.tick()
         expireLeases()
+        if loop.ticks % announceEveryTicks == 1 {
+            let announcement = PeerFrame.clientURLs(configuration.advertiseClientURLs.map(\.description)).encoded()
+            for member in members where member.id != memberID { transport.send(to: member.id, announcement) }
+        }
     }
 
     private func received(from: UInt64, _ payload: [UInt8]) {
@@ -137,6 +145,8 @@ public final class EtcdMember: @unchecked Sendable {
             }
         case .forwardResponse(let id, let status, let body):
             loop.execute { [self] in forwards.removeValue(forKey: id)?(status, body) }
+        case .clientURLs(let urls):
+            loop.execute { [self] in peerClientURLs[from] = urls }
         }
     }
 
