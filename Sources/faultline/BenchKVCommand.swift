@@ -106,15 +106,22 @@ enum BenchKVCommand {
         }
         // Fill the key space once so reads find values (in parallel: 100,000 keys take seconds).
         let value = String(repeating: "v", count: settings.valueSize)
+        // (Threads, not concurrentPerform: that runs only as many at once as there are cores.)
         let loadFailures = ResultCollector(clients: 32)
-        DispatchQueue.concurrentPerform(iterations: 32) { worker in
-            let loader = EtcdClient(endpoints: settings.endpoints)
-            var round = Round(operation: "load", clients: 32)
-            for key in stride(from: worker, to: settings.keys, by: 32) {
-                do { try loader.put(keyName(key), value) } catch { round.failed += 1 }
-            }
-            loadFailures.add(round)
+        let loading = DispatchGroup()
+        for worker in 0..<32 {
+            loading.enter()
+            Thread {
+                let loader = EtcdClient(endpoints: [settings.endpoints[worker % settings.endpoints.count]])
+                var round = Round(operation: "load", clients: 32)
+                for key in stride(from: worker, to: settings.keys, by: 32) {
+                    do { try loader.put(keyName(key), value) } catch { round.failed += 1 }
+                }
+                loadFailures.add(round)
+                loading.leave()
+            }.start()
         }
+        loading.wait()
         let failedLoads = loadFailures.merged(operation: "load", clients: 32).failed
         if failedLoads > 0 {
             FileHandle.standardError.write(Data("faultline bench kv: \(failedLoads) of \(settings.keys) keys failed to load\n".utf8))
