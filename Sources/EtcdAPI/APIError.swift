@@ -51,7 +51,7 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .permissionDenied: return 403
         case .unauthenticated: return 401
         case .resourceExhausted: return 429
-        case .failedPrecondition: return 400
+        case .failedPrecondition: return 412
         case .aborted: return 409
         case .outOfRange: return 400
         case .unimplemented: return 501

@@ -1,5 +1,5 @@
-//! Base64 as the gateway reads and writes bytes fields: standard alphabet with padding on output;
-//! on input the standard or URL-safe alphabet, padded, with Go's error ("illegal base64 data at
+//! Base64 as the gateway reads and writes bytes fields: the standard alphabet with padding, both
+//! ways (etcd 3.4 refuses URL-safe and unpadded input), with Go's error ("illegal base64 data at
 //! input byte N").
 
 public enum Base64 {
@@ -7,8 +7,6 @@ public enum Base64 {
     private static let decodeTable: [Int16] = {
         var table = [Int16](repeating: -1, count: 256)
         for (index, byte) in alphabet.enumerated() { table[Int(byte)] = Int16(index) }
-        table[Int(UInt8(ascii: "-"))] = 62  // URL-safe alphabet
-        table[Int(UInt8(ascii: "_"))] = 63
         return table
     }()
 

@@ -94,15 +94,9 @@ enum BenchKVCommand {
 
     static func run(_ arguments: [String]) -> Int32 {
         let settings: Settings
-        switch parse(arguments) {
+        switch parsedOrExitCode(parse(arguments), command: "bench kv", help: help) {
         case .success(let parsed): settings = parsed
-        case .failure(let error):
-            if error.message.isEmpty {
-                print(help)
-                return 0
-            }
-            FileHandle.standardError.write(Data("faultline bench kv: \(error.message)\n\n\(help)\n".utf8))
-            return 2
+        case .failure(let exit): return exit.code
         }
         // Fill the key space once so reads find values (in parallel: 100,000 keys take seconds).
         let value = String(repeating: "v", count: settings.valueSize)

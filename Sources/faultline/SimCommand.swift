@@ -110,15 +110,9 @@ enum SimCommand {
 
     static func run(_ arguments: [String]) -> Int32 {
         let settings: Settings
-        switch parse(arguments) {
+        switch parsedOrExitCode(parse(arguments), command: "sim", help: help) {
         case .success(let parsed): settings = parsed
-        case .failure(let error):
-            if error.message.isEmpty {
-                print(help)
-                return 0
-            }
-            FileHandle.standardError.write(Data("faultline sim: \(error.message)\n\n\(help)\n".utf8))
-            return 2
+        case .failure(let exit): return exit.code
         }
         if settings.sweep && settings.traceFile != nil {
             FileHandle.standardError.write(Data("faultline sim: --trace takes a single --seed, not --seeds\n".utf8))
@@ -210,4 +204,24 @@ enum SimCommand {
 struct CommandError: Error {
     let message: String
     init(_ message: String) { self.message = message }
+}
+
+/// A command's parsed options; or, when parsing stopped, the exit code after printing the help
+/// (asked for with an empty message: 0) or the error and the help (2).
+func parsedOrExitCode<Settings>(_ result: Result<Settings, CommandError>, command: String, help: String) -> Result<Settings, ExitCode> {
+    switch result {
+    case .success(let settings): return .success(settings)
+    case .failure(let error):
+        if error.message.isEmpty {
+            print(help)
+            return .failure(ExitCode(0))
+        }
+        FileHandle.standardError.write(Data("faultline \(command): \(error.message)\n\n\(help)\n".utf8))
+        return .failure(ExitCode(2))
+    }
+}
+
+struct ExitCode: Error {
+    let code: Int32
+    init(_ code: Int32) { self.code = code }
 }
