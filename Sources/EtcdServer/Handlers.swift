@@ -76,7 +76,6 @@ extension EtcdMember {
         guard case .route(let route) = EtcdAPI.route(method: "POST", path: path) else {
             return Self.failure(.notFound)
         }
-        if body.count > configuration.maxRequestBytes + 1024 { return Self.failure(.requestTooLarge) }
         do throws(APIError) {
             switch route {
             case .version: return (200, EtcdAPI.version)
@@ -212,7 +211,9 @@ extension EtcdMember {
 
     /// A write: proposed here when this member leads, forwarded to the leader otherwise.
     func write(_ command: StoreCommand, path: String, body: [UInt8], forwarded: Bool) throws(APIError) -> Answer {
-        try leaderOnly(path: path, body: body, forwarded: forwarded) { command }
+        // etcd limits the request as it would enter the log (--max-request-bytes), not the JSON.
+        guard command.encoded().count <= configuration.maxRequestBytes else { throw .requestTooLarge }
+        return try leaderOnly(path: path, body: body, forwarded: forwarded) { command }
     }
 
     /// Proposes the command `make` builds on the loop (so it may use leader-local state), or

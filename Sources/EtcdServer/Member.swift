@@ -152,6 +152,7 @@ public final class EtcdMember: @unchecked Sendable {
 
     private func applied(_ entry: Raft.Entry, _ result: StoreApplyResult) {
         metrics.update { $0.proposalsApplied += 1 }
+        metrics.observeApply(replica.stateMachine.lastApplyDuration)
         guard case .success(let response) = result.response else { return }
         switch response {
         case .leaseGrant(let grant): lessor.granted(grant.id, ttl: grant.ttl, now: EventLoop.now())

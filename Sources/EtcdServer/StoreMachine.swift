@@ -1,11 +1,14 @@
 //! The replicated state machine of `faultline etcd`: the MVCC store fed with `StoreCommand`s.
 
+import Base
 import MVCC
 import Raft
 import Services
 
 struct StoreMachine: ReplicatedStateMachine {
     let store: MVCCStore
+    /// How long the last `apply` took (for the apply latency histogram).
+    private(set) var lastApplyDuration: Nanoseconds = 0
 
     init() { store = MVCCStore() }
 
@@ -25,6 +28,8 @@ struct StoreMachine: ReplicatedStateMachine {
             // corrupt log, and applying anything else would diverge.
             preconditionFailure("entry \(index) holds an undecodable store command: \(error.message)")
         }
+        let began = EventLoop.now()
+        defer { lastApplyDuration = EventLoop.now() - began }
         return store.apply(command)
     }
 }

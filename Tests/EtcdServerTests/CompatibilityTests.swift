@@ -106,6 +106,12 @@ let compatibilitySteps: [Step] = {
         Step(name: "err_get_method", method: "GET", path: "/v3/kv/range", body: ""),
         Step(name: "v3beta_alias", path: "/v3beta/kv/range", body: #"{"key":"\#(b)"}"#),
         Step(name: "cleanup", path: "/v3/kv/deleterange", body: #"{"key":"\#(prefix)","range_end":"\#(prefixEnd)"}"#),
+        // --max-request-bytes (1.5 MiB) applies to the request as decoded, not to the JSON body.
+        Step(name: "put_just_under_limit", path: "/v3/kv/put",
+            body: #"{"key":"emJpZw==","value":"\#(String(repeating: "eHh4", count: 466_666))"}"#),
+        Step(name: "err_put_too_large", path: "/v3/kv/put",
+            body: #"{"key":"emJpZw==","value":"\#(String(repeating: "eHh4", count: 533_334))"}"#),
+        Step(name: "delete_big", path: "/v3/kv/deleterange", body: #"{"key":"emJpZw=="}"#),
     ]
 }()
 
