@@ -197,10 +197,12 @@ extension EtcdMember {
                 waiter.fulfil(job.value(replica.stateMachine.store, header()))
                 return
             }
-            replica.read { [self] outcome in
-                switch outcome {
-                case .ready: waiter.fulfil(job.value(replica.stateMachine.store, header()))
-                case .notLeader: waiter.fulfil(Self.failure(.noLeader))
+            whenLeaderKnown(otherwise: { waiter.fulfil(Self.failure(.noLeader)) }) { [self] in
+                replica.read { [self] outcome in
+                    switch outcome {
+                    case .ready: waiter.fulfil(job.value(replica.stateMachine.store, header()))
+                    case .notLeader: waiter.fulfil(Self.failure(.noLeader))
+                    }
                 }
             }
         }
@@ -222,6 +224,7 @@ extension EtcdMember {
         let waiter = Waiter<Answer>()
         let maker = UncheckedBox(make)
         let accepted = loop.execute { [self] in
+            whenLeaderKnown(otherwise: { waiter.fulfil(Self.failure(.noLeader)) }) { [self] in
             guard replica.raft.role == .leader else {
                 forward(path: path, body: body, forwarded: forwarded, to: waiter)
                 return
@@ -239,6 +242,7 @@ extension EtcdMember {
                     waiter.fulfil(Self.failure(.leaderChanged))
                 }
             }
+            }
         }
         guard accepted else { throw .tooManyRequests }
         guard let answer = waiter.wait(timeout: requestTimeout) else { throw .timeout }
@@ -250,11 +254,13 @@ extension EtcdMember {
         let waiter = Waiter<Answer>()
         let job = UncheckedBox(answer)
         let accepted = loop.execute { [self] in
-            guard replica.raft.role == .leader else {
-                forward(path: path, body: body, forwarded: forwarded, to: waiter)
-                return
+            whenLeaderKnown(otherwise: { waiter.fulfil(Self.failure(.noLeader)) }) { [self] in
+                guard replica.raft.role == .leader else {
+                    forward(path: path, body: body, forwarded: forwarded, to: waiter)
+                    return
+                }
+                waiter.fulfil(job.value(header()))
             }
-            waiter.fulfil(job.value(header()))
         }
         guard accepted else { throw .tooManyRequests }
         guard let answer = waiter.wait(timeout: requestTimeout) else { throw .timeout }

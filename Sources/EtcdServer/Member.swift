@@ -37,6 +37,9 @@ public final class EtcdMember: @unchecked Sendable {
     var nextForwardID: UInt64 = 1
     var leaseIDCounter: UInt64 = 0
     var knownLeader: Raft.NodeID = Raft.none
+    /// Requests waiting for an election to end: run once a leader is known, failed at the deadline.
+    var waitingForLeader: [(deadline: Nanoseconds, run: () -> Void, fail: () -> Void)] = []
+    static let waitingForLeaderMax = 10_000
     /// Other members' client URLs, as they last announced them.
     var peerClientURLs: [UInt64: [String]] = [:]
     /// Announce this member's client URLs every this many ticks (5 s at the default heartbeat).
@@ -122,6 +125,7 @@ public final class EtcdMember: @unchecked Sendable {
     private func tick() {
         replica.tick()
         expireLeases()
+        serveWaitingForLeader()
         if loop.ticks % announceEveryTicks == 1 {
             let announcement = PeerFrame.clientURLs(configuration.advertiseClientURLs.map(\.description)).encoded()
             for member in members where member.id != memberID { transport.send(to: member.id, announcement) }
@@ -175,6 +179,30 @@ public final class EtcdMember: @unchecked Sendable {
                 if case .applied = outcome { return }
                 revoking.remove(id)
             }
+        }
+    }
+
+    /// Runs `body` now if a leader is known; otherwise once one is (an election in progress
+    /// usually ends within an election timeout), or `otherwise` after two election timeouts.
+    /// Clients see a short wait instead of a burst of "no leader" during every election.
+    func whenLeaderKnown(otherwise: @escaping () -> Void, _ body: @escaping () -> Void) {
+        if replica.raft.leader != Raft.none {
+            body()
+        } else if waitingForLeader.count >= Self.waitingForLeaderMax {
+            otherwise()
+        } else {
+            waitingForLeader.append((EventLoop.now() + 2 * configuration.electionTimeout, body, otherwise))
+        }
+    }
+
+    private func serveWaitingForLeader() {
+        guard !waitingForLeader.isEmpty else { return }
+        let now = EventLoop.now()
+        let leaderKnown = replica.raft.leader != Raft.none
+        let due = waitingForLeader
+        waitingForLeader.removeAll()
+        for waiting in due {
+            if leaderKnown { waiting.run() } else if now >= waiting.deadline { waiting.fail() } else { waitingForLeader.append(waiting) }
         }
     }
 
