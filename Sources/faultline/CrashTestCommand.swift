@@ -22,6 +22,8 @@ enum CrashTestCommand {
           --impl builtin|etcd   faultline etcd (default) or real etcd, same flags
           --client-port P    members listen on P+1..P+N (default 24300); peers on P+101..
           --out DIR          history.jsonl and member logs (default: a new directory under /tmp)
+          --wipe-on-restart  restart crashed members with empty data directories: a deliberately
+                             broken store, to show the checks catch lost writes (exits 1)
         """
 
     struct Settings {
@@ -32,6 +34,7 @@ enum CrashTestCommand {
         var implementation = LocalCluster.Implementation.builtin
         var clientPort = 24_300
         var out = ""
+        var wipeOnRestart = false
     }
 
     static func parse(_ arguments: [String]) throws(CommandError) -> Settings {
@@ -63,6 +66,7 @@ enum CrashTestCommand {
                 guard let port = Int(try value(flag)), (1024...60_000).contains(port) else { throw CommandError("--client-port takes 1024 to 60000") }
                 settings.clientPort = port
             case "--out": settings.out = try value(flag)
+            case "--wipe-on-restart": settings.wipeOnRestart = true
             case "-h", "--help": throw CommandError("")
             default: throw CommandError("unknown option '\(flag)'")
             }
@@ -182,19 +186,26 @@ final class CrashTest: @unchecked Sendable {
                 lock.withLock { wholeClusterKills += 1 }
                 print("crash: all members killed")
                 usleep(UInt32(random.int(in: 200...1_000)) * 1000)
-                for index in cluster.members.indices { try? cluster.start(index) }
+                for index in cluster.members.indices { restart(index) }
             } else {
                 let victim = random.int(in: 0...(cluster.members.count - 1))
                 cluster.signal(victim, SIGKILL)
                 lock.withLock { kills += 1 }
                 print("crash: \(cluster.members[victim].name) killed")
                 usleep(UInt32(random.int(in: 200...1_500)) * 1000)
-                try? cluster.start(victim)
+                restart(victim)
             }
         }
     }
 
     private var isRunning: Bool { lock.withLock { running } }
+
+    private func restart(_ index: Int) {
+        if settings.wipeOnRestart {
+            try? FileManager.default.removeItem(atPath: cluster.members[index].dataDirectory)
+        }
+        try? cluster.start(index)
+    }
 
     private func workload(_ worker: Int) {
         var random = SeededRandom(seed: settings.seed &* 1000 &+ UInt64(worker))
