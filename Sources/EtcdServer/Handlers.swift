@@ -232,8 +232,8 @@ extension EtcdMember {
             let command = maker.value()
             replica.propose(command.encoded()) { [self] outcome in
                 switch outcome {
-                case .applied(let result):
-                    waiter.fulfil(encode(result, header: header()))
+                case .applied(let applied):
+                    waiter.fulfil(encode(applied.result, header: header()))
                 case .notLeader:
                     metrics.update { $0.proposalsFailed += 1 }
                     waiter.fulfil(Self.failure(.noLeader))

@@ -154,20 +154,20 @@ public final class EtcdMember: @unchecked Sendable {
         }
     }
 
-    private func applied(_ entry: Raft.Entry, _ result: StoreApplyResult) {
+    private func applied(_ entry: Raft.Entry, _ applied: AppliedCommand) {
         metrics.update { $0.proposalsApplied += 1 }
         metrics.observeApply(replica.stateMachine.lastApplyDuration)
-        guard case .success(let response) = result.response else { return }
-        switch response {
-        case .leaseGrant(let grant): lessor.granted(grant.id, ttl: grant.ttl, now: EventLoop.now())
-        case .leaseRevoke: break
-        default: break
-        }
-        if case .normal(let data) = entry.payload, let command = try? StoreCommand(decoding: data), case .leaseRevoke(let id) = command {
+        switch (applied.command, applied.result.response) {
+        case (.leaseGrant, .success(.leaseGrant(let grant))):
+            lessor.granted(grant.id, ttl: grant.ttl, now: EventLoop.now())
+        case (.leaseRevoke(let id), _):
+            // Revoked now, or already gone: either way the lessor stops tracking it.
             lessor.revoked(id)
             revoking.remove(id)
+        default:
+            break
         }
-        if !result.events.isEmpty { watches.publish(result.events, member: self) }
+        if !applied.result.events.isEmpty { watches.publish(applied.result.events, member: self) }
     }
 
     /// The leader revokes leases whose TTL ran out (only the revoke is replicated).

@@ -5,6 +5,12 @@ import MVCC
 import Raft
 import Services
 
+/// A committed command with what applying it did.
+struct AppliedCommand {
+    var command: StoreCommand
+    var result: StoreApplyResult
+}
+
 struct StoreMachine: ReplicatedStateMachine {
     let store: MVCCStore
     /// How long the last `apply` took (for the apply latency histogram).
@@ -19,7 +25,7 @@ struct StoreMachine: ReplicatedStateMachine {
 
     func snapshot() -> [UInt8] { store.snapshot() }
 
-    mutating func apply(_ data: [UInt8], at index: Raft.Index) -> StoreApplyResult {
+    mutating func apply(_ data: [UInt8], at index: Raft.Index) -> AppliedCommand {
         let command: StoreCommand
         do {
             command = try StoreCommand(decoding: data)
@@ -30,6 +36,6 @@ struct StoreMachine: ReplicatedStateMachine {
         }
         let began = EventLoop.now()
         defer { lastApplyDuration = EventLoop.now() - began }
-        return store.apply(command)
+        return AppliedCommand(command: command, result: store.apply(command))
     }
 }
