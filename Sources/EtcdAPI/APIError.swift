@@ -31,6 +31,11 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
         error.plainStatus = 404
         return error
     }()
+    public static let pageNotFound = { () -> APIError in
+        var error = APIError(code: .notFound, message: "404 page not found")
+        error.plainStatus = 404
+        return error
+    }()
     public static let methodNotAllowed = { () -> APIError in
         var error = APIError(code: .unimplemented, message: "Method Not Allowed")
         error.plainStatus = 405

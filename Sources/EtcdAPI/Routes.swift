@@ -1,5 +1,6 @@
-//! The gateway's routes. Every v3 RPC is a POST (other methods get 405, unknown paths 404), under
-//! /v3/ and its older spellings /v3beta/ and /v3alpha/, as etcd 3.4 serves them.
+//! The gateway's routes, as etcd 3.4 serves them: every v3 RPC is a POST under /v3/ or /v3beta/
+//! (other methods get 405; an unknown RPC gets the gateway's 404 "Not Found"); /health, /version
+//! and /metrics are GETs; any other path gets Go's 404 "404 page not found".
 
 public enum Route: String, Sendable, CaseIterable {
     case range, put, deleteRange, txn, compaction
@@ -12,7 +13,10 @@ public enum Route: String, Sendable, CaseIterable {
 
 public enum RouteMatch: Equatable, Sendable {
     case route(Route)
+    /// An unknown RPC under /v3/ (the gateway's "Not Found").
     case notFound
+    /// An unknown path anywhere else (Go's mux: "404 page not found").
+    case pageNotFound
     case methodNotAllowed
 }
 
@@ -27,17 +31,14 @@ extension EtcdAPI {
     ]
 
     public static func route(method: String, path: String) -> RouteMatch {
-        switch path {
-        case "/health": return .route(.health)
-        case "/version": return .route(.version)
-        case "/metrics": return .route(.metrics)
-        default: break
-        }
-        for prefix in ["/v3/", "/v3beta/", "/v3alpha/"] where path.hasPrefix(prefix) {
+        let plain: [String: Route] = ["/health": .health, "/version": .version, "/metrics": .metrics]
+        if let route = plain[path] { return method == "GET" || method == "HEAD" ? .route(route) : .methodNotAllowed }
+        // etcd 3.4 serves the gateway under /v3/ and /v3beta/ (not /v3alpha/).
+        for prefix in ["/v3/", "/v3beta/"] where path.hasPrefix(prefix) {
             guard let route = rpcPaths[String(path.dropFirst(prefix.count))] else { return .notFound }
             return method == "POST" ? .route(route) : .methodNotAllowed
         }
-        return .notFound
+        return .pageNotFound
     }
 }
 

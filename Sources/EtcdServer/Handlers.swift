@@ -39,13 +39,14 @@ extension EtcdMember {
     func handle(_ request: HTTPRequest, _ responder: HTTPResponder) {
         switch EtcdAPI.route(method: request.method, path: request.path) {
         case .notFound: reply(responder, error: .notFound)
+        case .pageNotFound: reply(responder, error: .pageNotFound)
         case .methodNotAllowed: reply(responder, error: .methodNotAllowed)
         case .route(.metrics):
             responder.respond(status: 200, body: Array(metrics.render().utf8), contentType: "text/plain; version=0.0.4")
         case .route(.watch):
             serveWatch(request, responder)
         case .route(.leaseKeepAlive):
-            let answer = execute(path: request.path, body: request.body, forwarded: false)
+            let answer = execute(.leaseKeepAlive, path: request.path, body: request.body, forwarded: false)
             guard answer.status == 200 else {
                 responder.respond(status: answer.status, body: answer.body, contentType: contentType(answer))
                 return
@@ -55,8 +56,8 @@ extension EtcdMember {
                 responder.write(answer.body + [10])
                 responder.finish()
             }
-        case .route:
-            let answer = execute(path: request.path, body: request.body, forwarded: false)
+        case .route(let route):
+            let answer = execute(route, path: request.path, body: request.body, forwarded: false)
             responder.respond(status: answer.status, body: answer.body, contentType: contentType(answer))
         }
     }
@@ -71,11 +72,18 @@ extension EtcdMember {
 
     static func failure(_ error: APIError) -> Answer { (error.httpStatus, error.body) }
 
-    /// Runs one non-streaming API call to completion.
-    func execute(path: String, body: [UInt8], forwarded: Bool) -> Answer {
-        guard case .route(let route) = EtcdAPI.route(method: "POST", path: path) else {
-            return Self.failure(.notFound)
+    /// Runs one forwarded call (always a POST to a v3 RPC).
+    func executeForwarded(path: String, body: [UInt8]) -> Answer {
+        switch EtcdAPI.route(method: "POST", path: path) {
+        case .route(let route): return execute(route, path: path, body: body, forwarded: true)
+        case .notFound: return Self.failure(.notFound)
+        case .pageNotFound: return Self.failure(.pageNotFound)
+        case .methodNotAllowed: return Self.failure(.methodNotAllowed)
         }
+    }
+
+    /// Runs one non-streaming API call to completion.
+    func execute(_ route: Route, path: String, body: [UInt8], forwarded: Bool) -> Answer {
         do throws(APIError) {
             switch route {
             case .version: return (200, EtcdAPI.version)

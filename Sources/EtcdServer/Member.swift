@@ -144,7 +144,7 @@ public final class EtcdMember: @unchecked Sendable {
         case .forwardRequest(let id, let path, let body):
             // Run like a client request, off the transport's thread (it may wait for a commit).
             DispatchQueue.global().async { [self] in
-                let (status, answer) = execute(path: path, body: body, forwarded: true)
+                let (status, answer) = executeForwarded(path: path, body: body)
                 transport.send(to: from, PeerFrame.forwardResponse(id: id, status: status, body: answer).encoded())
             }
         case .forwardResponse(let id, let status, let body):

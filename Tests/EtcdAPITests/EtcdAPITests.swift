@@ -121,6 +121,9 @@ private func message(_ body: String, _ decode: ([UInt8]) throws(APIError) -> Voi
         #expect(String(decoding: APIError.notFound.body, as: UTF8.self) == "Not Found\n")
         #expect(EtcdAPI.route(method: "GET", path: "/v3/kv/range") == .methodNotAllowed)
         #expect(EtcdAPI.route(method: "POST", path: "/v3/kv/nope") == .notFound)
+        #expect(EtcdAPI.route(method: "POST", path: "/nope") == .pageNotFound)
+        #expect(EtcdAPI.route(method: "POST", path: "/health") == .methodNotAllowed)
+        #expect(EtcdAPI.route(method: "GET", path: "/health") == .route(.health))
         #expect(EtcdAPI.route(method: "POST", path: "/v3/kv/lease/revoke") == .route(.leaseRevoke))
     }
 

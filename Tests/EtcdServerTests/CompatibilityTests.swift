@@ -105,6 +105,9 @@ let compatibilitySteps: [Step] = {
         Step(name: "err_unknown_path", path: "/v3/kv/nope", body: "{}"),
         Step(name: "err_get_method", method: "GET", path: "/v3/kv/range", body: ""),
         Step(name: "v3beta_alias", path: "/v3beta/kv/range", body: #"{"key":"\#(b)"}"#),
+        Step(name: "err_v3alpha_not_served", path: "/v3alpha/kv/range", body: #"{"key":"\#(b)"}"#),
+        Step(name: "err_unknown_root_path", path: "/nope", body: "{}"),
+        Step(name: "err_post_health", path: "/health", body: ""),
         Step(name: "cleanup", path: "/v3/kv/deleterange", body: #"{"key":"\#(prefix)","range_end":"\#(prefixEnd)"}"#),
         // --max-request-bytes (1.5 MiB) applies to the request as decoded, not to the JSON body.
         Step(name: "put_just_under_limit", path: "/v3/kv/put",
