@@ -186,8 +186,8 @@ extension EtcdAPI {
             } else if let nested = try fields.object("request_txn") {
                 result.append(.txn(try txn(Fields(object: nested), depth: depth + 1)))
             } else {
-                // An empty RequestOp: etcd rejects it when it reaches the server.
-                throw APIError(code: .invalidArgument, message: "etcdserver: key is not provided")
+                // An empty RequestOp: etcd 3.4 answers "key not found" (its checks find no request).
+                throw APIError(StoreError.keyNotFound)
             }
         }
         return result

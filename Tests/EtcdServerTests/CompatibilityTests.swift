@@ -91,6 +91,8 @@ let compatibilitySteps: [Step] = {
         Step(name: "err_put_bad_lease", path: "/v3/kv/put", body: #"{"key":"eA==","value":"eA==","lease":"12345"}"#),
         Step(name: "err_txn_dup_key", path: "/v3/kv/txn",
             body: #"{"success":[{"request_put":{"key":"ZA==","value":"MQ=="}},{"request_put":{"key":"ZA==","value":"Mg=="}}]}"#),
+        Step(name: "err_txn_empty_operation", path: "/v3/kv/txn", body: #"{"success":[{}]}"#),
+        Step(name: "err_txn_compare_empty_key", path: "/v3/kv/txn", body: #"{"compare":[{"key":"","target":"VALUE"}]}"#),
         Step(name: "err_lease_revoke_unknown", path: "/v3/lease/revoke", body: #"{"ID":"42"}"#),
         Step(name: "err_bad_json", path: "/v3/kv/put", body: "{not json"),
         Step(name: "err_truncated_json", path: "/v3/kv/put", body: #"{"key":"YQ==""#),
