@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "EtcdAPITests", dependencies: ["Base", "Wire", "MVCC", "EtcdAPI"]),
         .testTarget(name: "NetTests", dependencies: ["Base", "Net"]),
         .testTarget(name: "StorageTests", dependencies: ["Base", "Raft", "Storage"]),
-        .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer"]),
+        .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )

@@ -26,6 +26,17 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     public static let requestTooLarge = APIError(code: .invalidArgument, message: "etcdserver: request is too large")
     public static let notCapable = APIError(code: .unavailable, message: "etcdserver: not capable")
     public static let stopped = APIError(code: .unavailable, message: "etcdserver: server stopped")
+    // Membership changes (etcd 3.4's api/v3rpc/rpctypes, as its gateway answers them).
+    public static let memberNotFound = APIError(code: .notFound, message: "etcdserver: member not found")
+    public static let memberIDExists = APIError(code: .failedPrecondition, message: "etcdserver: member ID already exist")
+    public static let peerURLExists = APIError(code: .failedPrecondition, message: "etcdserver: Peer URLs already exists")
+    public static let memberBadURLs = APIError(code: .invalidArgument, message: "etcdserver: given member URLs are invalid")
+    public static let memberNotLearner = APIError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member")
+    public static let learnerNotReady = APIError(code: .failedPrecondition, message: "etcdserver: can only promote a learner member which is in sync with leader")
+    public static let tooManyLearners = APIError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
+    /// etcd 3.4 sends this one as code Unknown (HTTP 500), not FailedPrecondition.
+    public static let notEnoughStartedMembers = APIError(code: .unknown, message: "etcdserver: re-configuration failed due to not enough started members")
+    public static let unhealthyCluster = APIError(code: .unavailable, message: "etcdserver: unhealthy cluster")
     public static let notFound = { () -> APIError in
         var error = APIError(code: .notFound, message: "Not Found")
         error.plainStatus = 404

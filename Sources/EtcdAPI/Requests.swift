@@ -223,6 +223,30 @@ extension EtcdAPI {
         return (try fields.int64("ID"), try fields.bool("keys"))
     }
 
+    /// A membership call: `ID` (remove, update, promote), `peerURLs` (add, update), `isLearner` (add).
+    public struct MemberRequest: Equatable, Sendable {
+        public var id: UInt64
+        public var peerURLs: [String]
+        public var isLearner: Bool
+    }
+
+    public static func decodeMember(_ body: [UInt8]) throws(APIError) -> MemberRequest {
+        let fields = Fields(object: try GoJSON.object(body))
+        var urls: [String] = []
+        if let raw = fields.raw("peerURLs"), raw != .null {
+            guard case .array(let items) = raw else {
+                throw .invalidArgument("json: cannot unmarshal \(GoJSON.goKind(raw)) into Go value of type []string")
+            }
+            for item in items {
+                guard case .string(let url) = item else {
+                    throw .invalidArgument("json: cannot unmarshal \(GoJSON.goKind(item)) into Go value of type string")
+                }
+                urls.append(url)
+            }
+        }
+        return MemberRequest(id: UInt64(bitPattern: try fields.int64("ID")), peerURLs: urls, isLearner: try fields.bool("isLearner"))
+    }
+
     public enum WatchRequest: Equatable, Sendable {
         case create(WatchCreateRequest)
         case cancel(watchID: Int64)

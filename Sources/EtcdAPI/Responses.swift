@@ -33,11 +33,13 @@ public struct MemberInfo: Equatable, Sendable {
     public var name: String
     public var peerURLs: [String]
     public var clientURLs: [String]
-    public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String]) {
+    public var isLearner: Bool
+    public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String], isLearner: Bool = false) {
         self.id = id
         self.name = name
         self.peerURLs = peerURLs
         self.clientURLs = clientURLs
+        self.isLearner = isLearner
     }
 }
 
@@ -158,6 +160,15 @@ struct JSONOut {
     /// The revision-only header of a response inside a txn.
     mutating func innerHeader(_ revision: Int64) {
         object("header") { $0.int64("revision", revision) }
+    }
+
+    /// A member's fields in etcdserverpb.Member's order (the caller opens and closes it).
+    mutating func member(_ member: MemberInfo) {
+        uint64("ID", member.id)
+        string("name", member.name)
+        array("peerURLs", member.peerURLs) { out, url in JSONOut.string(url, &out.bytes) }
+        array("clientURLs", member.clientURLs) { out, url in JSONOut.string(url, &out.bytes) }
+        bool("isLearner", member.isLearner)
     }
 
     mutating func keyValue(_ kv: KeyValue) {
@@ -344,15 +355,14 @@ extension EtcdAPI {
         }
     }
 
-    public static func encodeMembers(_ members: [MemberInfo], header: ResponseHeader) -> [UInt8] {
+    /// Member list, remove, update and promote answers; add also names the added `member`.
+    public static func encodeMembers(_ members: [MemberInfo], header: ResponseHeader, added: MemberInfo? = nil) -> [UInt8] {
         document { out in
             out.header(header)
+            if let added { out.object("member") { $0.member(added) } }
             out.array("members", members) { out, member in
                 out.open()
-                out.uint64("ID", member.id)
-                out.string("name", member.name)
-                out.array("peerURLs", member.peerURLs) { out, url in JSONOut.string(url, &out.bytes) }
-                out.array("clientURLs", member.clientURLs) { out, url in JSONOut.string(url, &out.bytes) }
+                out.member(member)
                 out.close()
             }
         }

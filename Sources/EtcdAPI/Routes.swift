@@ -6,7 +6,7 @@ public enum Route: String, Sendable, CaseIterable {
     case range, put, deleteRange, txn, compaction
     case leaseGrant, leaseRevoke, leaseKeepAlive, leaseTimeToLive, leaseLeases
     case watch
-    case memberList
+    case memberList, memberAdd, memberRemove, memberUpdate, memberPromote
     case status, alarm, hash
     case health, version, metrics
 }
@@ -26,7 +26,8 @@ extension EtcdAPI {
         "lease/grant": .leaseGrant, "lease/revoke": .leaseRevoke, "lease/keepalive": .leaseKeepAlive,
         "lease/timetolive": .leaseTimeToLive, "lease/leases": .leaseLeases,
         "kv/lease/revoke": .leaseRevoke, "kv/lease/timetolive": .leaseTimeToLive, "kv/lease/leases": .leaseLeases,
-        "watch": .watch, "cluster/member/list": .memberList,
+        "watch": .watch, "cluster/member/list": .memberList, "cluster/member/add": .memberAdd,
+        "cluster/member/remove": .memberRemove, "cluster/member/update": .memberUpdate, "cluster/member/promote": .memberPromote,
         "maintenance/status": .status, "maintenance/alarm": .alarm, "maintenance/hash": .hash,
     ]
 

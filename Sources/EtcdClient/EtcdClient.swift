@@ -294,26 +294,58 @@ public final class EtcdClient {
 
     // MARK: - Cluster and maintenance
 
-    public struct Member: Sendable {
+    public struct Member: Sendable, Equatable {
         public var id: UInt64
         public var name: String
         public var peerURLs: [String]
         public var clientURLs: [String]
-    }
+        public var isLearner: Bool
 
-    public func memberList() throws(EtcdClientError) -> [Member] {
-        let response = try call("/v3/cluster/member/list", [:])
-        var members: [Member] = []
-        for object in Fields.objects(response, "members") {
+        init(_ object: JSONObject) throws(EtcdClientError) {
             func strings(_ name: String) -> [String] {
                 guard case .array(let list) = object[name] else { return [] }
                 return list.compactMap { if case .string(let text) = $0 { return text } else { return nil } }
             }
-            var name = ""
+            id = UInt64(bitPattern: try Fields.int64(object, "ID"))
+            name = ""
             if case .string(let text) = object["name"] { name = text }
-            members.append(Member(id: UInt64(bitPattern: try Fields.int64(object, "ID")), name: name,
-                peerURLs: strings("peerURLs"), clientURLs: strings("clientURLs")))
+            peerURLs = strings("peerURLs")
+            clientURLs = strings("clientURLs")
+            isLearner = object["isLearner"] == .bool(true)
         }
+    }
+
+    public func memberList() throws(EtcdClientError) -> [Member] {
+        try Self.members(try call("/v3/cluster/member/list", [:]))
+    }
+
+    /// Adds a member (a learner when `isLearner`); the added member and the new membership.
+    public func memberAdd(peerURLs: [String], isLearner: Bool = false) throws(EtcdClientError) -> (added: Member, members: [Member]) {
+        var body: JSONObject = ["peerURLs": .array(peerURLs.map { .string($0) })]
+        if isLearner { body["isLearner"] = .bool(true) }
+        let response = try call("/v3/cluster/member/add", body)
+        guard case .object(let added) = response["member"] else {
+            throw .malformed(endpoint: endpoints[current], "member add answered without the added member")
+        }
+        return (try Member(added), try Self.members(response))
+    }
+
+    public func memberRemove(id: UInt64) throws(EtcdClientError) -> [Member] {
+        try Self.members(try call("/v3/cluster/member/remove", ["ID": .string(String(id))]))
+    }
+
+    public func memberPromote(id: UInt64) throws(EtcdClientError) -> [Member] {
+        try Self.members(try call("/v3/cluster/member/promote", ["ID": .string(String(id))]))
+    }
+
+    public func memberUpdate(id: UInt64, peerURLs: [String]) throws(EtcdClientError) -> [Member] {
+        try Self.members(try call("/v3/cluster/member/update",
+            ["ID": .string(String(id)), "peerURLs": .array(peerURLs.map { .string($0) })]))
+    }
+
+    private static func members(_ response: JSONObject) throws(EtcdClientError) -> [Member] {
+        var members: [Member] = []
+        for object in Fields.objects(response, "members") { members.append(try Member(object)) }
         return members
     }
 

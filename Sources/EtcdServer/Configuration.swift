@@ -222,9 +222,6 @@ public struct Configuration: Sendable {
             throw ConfigurationError("--listen-peer-urls",
                 "\(url) does not match any --initial-advertise-peer-urls port; peers could not reach this member")
         }
-        guard initialClusterState == "new" else {
-            throw ConfigurationError("--initial-cluster-state", "'existing' (joining a running cluster) is not supported yet; start every founding member with 'new'")
-        }
     }
 
     /// The founding members with their ids: etcd derives ids from peer URLs and the token, so
@@ -245,18 +242,25 @@ public struct Configuration: Sendable {
         return hash.value
     }
 
-    static func memberID(peerURLs: [EtcdURL], token: String) -> UInt64 {
+    /// `addedAt` (Unix seconds) is set for members added to a running cluster, as etcd does, so
+    /// a member re-added at the same URLs after a removal gets a new id.
+    static func memberID(peerURLs: [EtcdURL], token: String, addedAt: Int64? = nil) -> UInt64 {
+        memberID(peerURLs: peerURLs.map(\.description), token: token, addedAt: addedAt)
+    }
+
+    static func memberID(peerURLs: [String], token: String, addedAt: Int64? = nil) -> UInt64 {
         var hash = FNV1a()
-        for url in peerURLs.map(\.description).sorted() { hash.combine(url) }
+        for url in peerURLs.sorted() { hash.combine(url) }
         hash.combine(token)
+        if let addedAt { hash.combine(String(addedAt)) }
         // 0 is Raft's "nobody"; the top bit is kept clear so ids print the same signed or not.
         let id = hash.value & 0x7fff_ffff_ffff_ffff
         return id == 0 ? 1 : id
     }
 
     /// Raft's timing in ticks of one heartbeat interval, as etcd does.
-    public func raftConfig(seed: UInt64) -> Raft.Config {
-        var config = Raft.Config(id: memberID, seed: seed)
+    public func raftConfig(id: UInt64, seed: UInt64) -> Raft.Config {
+        var config = Raft.Config(id: id, seed: seed)
         config.heartbeatTicks = 1
         config.electionTicks = Int(electionTimeout / heartbeatInterval)
         config.preVote = true

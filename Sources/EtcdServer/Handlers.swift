@@ -143,15 +143,9 @@ extension EtcdMember {
                     (200, EtcdAPI.encodeLeases(store.leaseList().map(\.id), header: header))
                 }
             case .memberList:
-                guard let answer = onLoop({ () -> Answer in
-                    let list = self.members.map { member in
-                        MemberInfo(id: member.id, name: member.name, peerURLs: member.peerURLs.map(\.description),
-                            clientURLs: member.id == self.memberID
-                                ? self.configuration.advertiseClientURLs.map(\.description) : self.peerClientURLs[member.id] ?? [])
-                    }
-                    return (200, EtcdAPI.encodeMembers(list, header: self.header(revision: 0)))
-                }) else { throw APIError.stopped }
-                return answer
+                return try memberList()
+            case .memberAdd, .memberRemove, .memberUpdate, .memberPromote:
+                return try changeMembership(route, path: path, body: body, forwarded: forwarded)
             case .status:
                 guard let answer = onLoop({ () -> Answer in
                     let raft = self.replica.raft
@@ -277,7 +271,7 @@ extension EtcdMember {
 
     /// On the loop: sends the request to the leader, or fails when there is none (or when this
     /// request was itself forwarded: no second hop, leadership just moved).
-    private func forward(path: String, body: [UInt8], forwarded: Bool, to waiter: Waiter<Answer>) {
+    func forward(path: String, body: [UInt8], forwarded: Bool, to waiter: Waiter<Answer>) {
         let leader = replica.raft.leader
         guard !forwarded else {
             waiter.fulfil(Self.failure(.leaderChanged))

@@ -26,8 +26,10 @@ public final class EtcdMember: @unchecked Sendable {
     var clientServers: [HTTPServer] = []
     public let memberID: UInt64
     public let clusterID: UInt64
-    let members: [ClusterMember]
     let log: @Sendable (String) -> Void
+    /// Called (on the loop) once this member's removal from the cluster is applied; the
+    /// command exits, as etcd does. Tests stop the member instead.
+    public var onRemoved: (@Sendable () -> Void)?
 
     // Loop-owned state.
     var lessor: Lessor
@@ -40,8 +42,15 @@ public final class EtcdMember: @unchecked Sendable {
     /// Requests waiting for an election to end: run once a leader is known, failed at the deadline.
     var waitingForLeader: [(deadline: Nanoseconds, run: () -> Void, fail: () -> Void)] = []
     static let waitingForLeaderMax = 10_000
-    /// Other members' client URLs, as they last announced them.
-    var peerClientURLs: [UInt64: [String]] = [:]
+    /// Other members' names and client URLs, as they last announced them.
+    var peerAttributes: [UInt64: (name: String, clientURLs: [String])] = [:]
+    /// When each peer was last heard from (etcd counts a member "active" within 5 s).
+    var lastHeard: [UInt64: Nanoseconds] = [:]
+    var removedFromCluster = false
+    /// Removed peers stay reachable this long, so answers to requests they forwarded (their own
+    /// removal, typically) still reach them.
+    static let departureGrace: Nanoseconds = 3 * Time.second
+    var departing: [UInt64: (endpoint: Endpoint, until: Nanoseconds)] = [:]
     /// Announce this member's client URLs every this many ticks (5 s at the default heartbeat).
     let announceEveryTicks: UInt64 = 50
     var currentTerm: Raft.Term = 0
@@ -54,6 +63,13 @@ public final class EtcdMember: @unchecked Sendable {
         let minimumTTL = (3 * configuration.electionTimeout / 2 + Time.second - 1) / Time.second
         lessor = Lessor(minimumTTL: max(1, minimumTTL))
         let recovered: RecoveredState
+        // Until the log (or a snapshot) says who the members are, talk to the ones the flags
+        // name (a joining member: the ones the running cluster named).
+        var peers: [UInt64: Endpoint] = [:]
+        let ownURLs = Set(configuration.initialAdvertisePeerURLs)
+        for member in configuration.members where Set(member.peerURLs) != ownURLs {
+            peers[member.id] = Endpoint(host: member.peerURLs[0].host, port: member.peerURLs[0].port)
+        }
         if MemberStorage.exists(configuration.dataDirectory) {
             let (opened, found) = try MemberStorage.open(dataDirectory: configuration.dataDirectory)
             storage = opened
@@ -65,10 +81,31 @@ public final class EtcdMember: @unchecked Sendable {
             clusterID = found.metadata.clusterID
             recovered = RecoveredState(hardState: found.hardState, snapshot: found.snapshot, entries: found.entries)
             log("restarted member \(String(memberID, radix: 16)) from \(configuration.dataDirectory): term \(found.hardState.term), commit \(found.hardState.commit), snapshot at \(found.snapshot.index), \(found.entries.count) log entries")
+        } else if configuration.initialClusterState == "existing" {
+            let joined = try Self.join(configuration, log: log)
+            memberID = joined.memberID
+            clusterID = joined.answer.clusterID
+            peers = [:]
+            for record in joined.answer.registry.sorted where record.id != memberID {
+                if let url = record.peerURLs.first, let endpoint = try? Endpoint(parsing: url) { peers[record.id] = endpoint }
+            }
+            let metadata = MemberMetadata(clusterID: clusterID, memberID: memberID, name: configuration.name,
+                clusterToken: configuration.initialClusterToken)
+            // An empty log: the leader sends the whole history (or a snapshot), membership included.
+            let empty = Raft.HardState(term: 0, vote: Raft.none, commit: 0)
+            storage = try MemberStorage.create(dataDirectory: configuration.dataDirectory, metadata: metadata,
+                hardState: empty, entries: [])
+            recovered = RecoveredState(hardState: empty, snapshot: Raft.emptySnapshot, entries: [])
+            log("joined cluster \(String(clusterID, radix: 16)) as member \(String(memberID, radix: 16)); catching up from the leader")
         } else {
             memberID = configuration.memberID
             clusterID = configuration.clusterID
-            let bootstrap = Raft.bootstrap(voters: configuration.members.map(\.id))
+            var contexts: [UInt64: [UInt8]] = [:]
+            for member in configuration.members {
+                contexts[member.id] = MemberRecord(id: member.id, name: member.name,
+                    peerURLs: member.peerURLs.map(\.description), isLearner: false).context()
+            }
+            let bootstrap = Raft.bootstrap(voters: configuration.members.map(\.id), contexts: contexts)
             let metadata = MemberMetadata(clusterID: clusterID, memberID: memberID, name: configuration.name,
                 clusterToken: configuration.initialClusterToken)
             storage = try MemberStorage.create(dataDirectory: configuration.dataDirectory, metadata: metadata,
@@ -76,29 +113,67 @@ public final class EtcdMember: @unchecked Sendable {
             recovered = RecoveredState(hardState: bootstrap.hardState, snapshot: Raft.emptySnapshot, entries: bootstrap.entries)
             log("started new member \(String(memberID, radix: 16)) of cluster \(String(clusterID, radix: 16)) with \(configuration.members.count) members")
         }
-        members = configuration.members
         var seed = memberID
         seed ^= UInt64(bitPattern: EventLoop.now())
-        let config = configuration.raftConfig(seed: seed)
+        let config = configuration.raftConfig(id: memberID, seed: seed)
         replica = Replica(config: config, recovered: recovered, snapshotCount: configuration.snapshotCount,
             maxPendingRequests: 10_000, environment: self)
         replica.onApply = { [unowned self] entry, result in applied(entry, result) }
-        var peers: [UInt64: Endpoint] = [:]
-        for member in members where member.id != memberID {
-            peers[member.id] = Endpoint(host: member.peerURLs[0].host, port: member.peerURLs[0].port)
-        }
+        replica.onConfChange = { [unowned self] change in membershipChanged(change) }
         let listen = configuration.listenPeerURLs[0]
         transport = PeerTransport(localID: memberID, clusterToken: configuration.initialClusterToken,
             listen: Endpoint(host: listen.host, port: listen.port), peers: peers, log: log) { [unowned self] from, payload in
             received(from: from, payload)
         }
+        transport.answerQuery = { [unowned self] in
+            onLoop { () -> [UInt8]? in
+                let registry = self.replica.stateMachine.registry
+                return registry.members.isEmpty ? nil : MembershipAnswer(clusterID: self.clusterID, registry: registry).encoded()
+            } ?? nil
+        }
+    }
+
+    /// Asks the running members named in `--initial-cluster` for the membership, and finds this
+    /// member in it by its peer URLs (it must have been added with `member add` first).
+    static func join(_ configuration: Configuration, log: @Sendable (String) -> Void) throws -> (memberID: UInt64, answer: MembershipAnswer) {
+        let ownURLs = Set(configuration.initialAdvertisePeerURLs.map(\.description))
+        var failures: [String] = []
+        for member in configuration.members where Set(member.peerURLs.map(\.description)) != ownURLs {
+            for url in member.peerURLs {
+                let endpoint = Endpoint(host: url.host, port: url.port)
+                let answer: MembershipAnswer
+                do {
+                    guard let decoded = MembershipAnswer(decoding: try PeerTransport.query(endpoint,
+                        clusterToken: configuration.initialClusterToken))
+                    else {
+                        failures.append("\(url): an undecodable answer")
+                        continue
+                    }
+                    answer = decoded
+                } catch {
+                    failures.append("\(url): \(error)")
+                    continue
+                }
+                guard let record = answer.registry.sorted.first(where: { Set($0.peerURLs) == ownURLs }) else {
+                    let known = answer.registry.sorted.map { "\($0.name.isEmpty ? "(unstarted)" : $0.name)=\($0.peerURLs.joined(separator: ","))" }
+                    throw ConfigurationError("--initial-cluster-state", "this member's peer URLs \(ownURLs.sorted().joined(separator: ",")) are not in the running cluster's membership (\(known.joined(separator: "; "))); add it first: faultline etcdctl member add \(configuration.name) --peer-urls=\(ownURLs.sorted().joined(separator: ","))")
+                }
+                log("membership from \(url): \(answer.registry.members.count) members; this member is \(String(record.id, radix: 16))")
+                return (record.id, answer)
+            }
+        }
+        throw ConfigurationError("--initial-cluster-state", "'existing' joins a running cluster, but no member named in --initial-cluster answered (\(failures.joined(separator: "; "))); start the cluster first, or use 'new' to found one")
     }
 
     public func start() throws {
         loop.onTick = { [unowned self] in tick() }
         loop.start()
-        // Replays committed entries into the store before anything else happens.
-        loop.execute { [self] in replica.tick() }
+        // Replays committed entries into the store before anything else happens, then talks to
+        // the members the log names.
+        loop.execute { [self] in
+            replica.tick()
+            syncPeers()
+        }
         try transport.start()
         for url in configuration.listenClientURLs {
             var limits = HTTPServer.Limits()
@@ -126,9 +201,11 @@ public final class EtcdMember: @unchecked Sendable {
         replica.tick()
         expireLeases()
         serveWaitingForLeader()
+        if !departing.isEmpty, departing.values.contains(where: { EventLoop.now() >= $0.until }) { syncPeers() }
         if loop.ticks % announceEveryTicks == 1 {
-            let announcement = PeerFrame.clientURLs(configuration.advertiseClientURLs.map(\.description)).encoded()
-            for member in members where member.id != memberID { transport.send(to: member.id, announcement) }
+            let announcement = PeerFrame.attributes(name: configuration.name,
+                clientURLs: configuration.advertiseClientURLs.map(\.description)).encoded()
+            for peer in transport.peers.keys.sorted() { transport.send(to: peer, announcement) }
         }
     }
 
@@ -140,7 +217,10 @@ public final class EtcdMember: @unchecked Sendable {
         switch frame {
         case .raft(let message):
             guard message.from == from, message.to == memberID else { return }
-            loop.execute { [self] in replica.receive(message) }
+            loop.execute { [self] in
+                lastHeard[from] = EventLoop.now()
+                replica.receive(message)
+            }
         case .forwardRequest(let id, let path, let body):
             // Run like a client request, off the transport's thread (it may wait for a commit).
             DispatchQueue.global().async { [self] in
@@ -149,9 +229,42 @@ public final class EtcdMember: @unchecked Sendable {
             }
         case .forwardResponse(let id, let status, let body):
             loop.execute { [self] in forwards.removeValue(forKey: id)?(status, body) }
-        case .clientURLs(let urls):
-            loop.execute { [self] in peerClientURLs[from] = urls }
+        case .attributes(let name, let urls):
+            loop.execute { [self] in peerAttributes[from] = (name, urls) }
         }
+    }
+
+    /// A committed membership change: dial the new set of peers; stop if this member left.
+    private func membershipChanged(_ change: Raft.ConfChange) {
+        log("membership: \(change.kind) \(String(change.node, radix: 16)) applied")
+        syncPeers()
+        if change.kind == .removeNode && change.node == memberID && !removedFromCluster {
+            removedFromCluster = true
+            log("this member has been removed from the cluster; stopping (its data directory must not be reused)")
+            onRemoved?()
+        }
+    }
+
+    /// Makes the transport's peers the registry's members (once the registry knows any), plus
+    /// the ones that left within the departure grace.
+    func syncPeers() {
+        let registry = replica.stateMachine.registry
+        guard !registry.members.isEmpty else { return }
+        var peers: [UInt64: Endpoint] = [:]
+        for record in registry.sorted where record.id != memberID {
+            guard let first = record.peerURLs.first, let endpoint = try? Endpoint(parsing: first) else { continue }
+            peers[record.id] = endpoint
+        }
+        let now = EventLoop.now()
+        let current = transport.peers
+        for (id, endpoint) in current where peers[id] == nil && departing[id] == nil && registry.removed.contains(id) {
+            departing[id] = (endpoint, now + Self.departureGrace)
+        }
+        for (id, departure) in departing {
+            if now >= departure.until || peers[id] != nil { departing[id] = nil } else { peers[id] = departure.endpoint }
+        }
+        if peers != current { transport.setPeers(peers) }
+        for id in peerAttributes.keys where peers[id] == nil { peerAttributes[id] = nil }
     }
 
     private func applied(_ entry: Raft.Entry, _ applied: AppliedCommand) {
@@ -260,6 +373,7 @@ extension EtcdMember: ReplicaEnvironment {
             metrics.update { $0.proposalsCommitted += 1 }
         case .restoredSnapshot(let index, _):
             log("restored the store from a snapshot at index \(index)")
+            syncPeers()
             if lessor.isPrimary { lessor.promote(leases: replica.stateMachine.store.leaseList(), now: EventLoop.now()) }
         case .role(let soft, let term):
             let leaderChanged = soft.leader != knownLeader

@@ -11,9 +11,9 @@ enum PeerFrame: Equatable {
     case forwardRequest(id: UInt64, path: String, body: [UInt8])
     /// The leader's HTTP status and body for a forwarded request.
     case forwardResponse(id: UInt64, status: Int, body: [UInt8])
-    /// A member's client URLs, repeated now and then, so every member can list them (etcd
-    /// publishes them through Raft; they are advisory, so gossip is enough here).
-    case clientURLs([String])
+    /// A member's name and client URLs, repeated now and then, so every member can list them
+    /// (etcd publishes them through Raft; they are advisory, so gossip is enough here).
+    case attributes(name: String, clientURLs: [String])
 
     func encoded() -> [UInt8] {
         var writer = ByteWriter()
@@ -31,8 +31,9 @@ enum PeerFrame: Equatable {
             writer.uint64(id)
             writer.uint32(UInt32(status))
             writer.lengthPrefixed(body)
-        case .clientURLs(let urls):
+        case .attributes(let name, let urls):
             writer.uint8(4)
+            writer.string(name)
             writer.uint32(UInt32(urls.count))
             for url in urls { writer.string(url) }
         }
@@ -52,13 +53,13 @@ enum PeerFrame: Equatable {
             guard let id = reader.uint64(), let status = reader.uint32(), let body = reader.lengthPrefixed() else { return nil }
             self = .forwardResponse(id: id, status: Int(status), body: body)
         case 4:
-            guard let count = reader.uint32(), count <= 64 else { return nil }
+            guard let name = reader.string(), let count = reader.uint32(), count <= 64 else { return nil }
             var urls: [String] = []
             for _ in 0..<count {
                 guard let url = reader.string() else { return nil }
                 urls.append(url)
             }
-            self = .clientURLs(urls)
+            self = .attributes(name: name, clientURLs: urls)
         default:
             return nil
         }

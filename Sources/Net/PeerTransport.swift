@@ -5,6 +5,12 @@
 //! receiver drops it unless all match, so members of another cluster (or a stale address reused
 //! by someone else) are never heard. Then frames: payload length u32, CRC-32C u32, payload.
 //!
+//! A handshake addressed to member 0 is a membership query: the receiver answers with one frame
+//! (what `answerQuery` returns) and closes — how a member joining a running cluster learns its id.
+//!
+//! The set of peers changes with the cluster's membership (`setPeers`); a removed peer's link
+//! stops and its connections are no longer accepted.
+//!
 //! Sending never blocks the caller: frames go to a bounded per-peer queue (the newest frame is
 //! dropped and counted when it is full — Raft recovers from loss), and a sender thread per peer
 //! dials with exponential backoff, batches queued frames into one write, and redials on failure.
@@ -42,7 +48,10 @@ public final class PeerTransport: @unchecked Sendable {
     public let options: Options
     private let onFrame: @Sendable (UInt64, [UInt8]) -> Void
     let log: @Sendable (String) -> Void
-    private var links: [UInt64: PeerLink] = [:]
+    private let links = Mutex<[UInt64: PeerLink]>([:])
+    private let started = Atomic<Bool>(false)
+    /// Answers a membership query (a handshake addressed to member 0); nil refuses queries.
+    public var answerQuery: (@Sendable () -> [UInt8]?)?
     private let counters = Mutex(Counters())
     private let inbound = Mutex(Set<Int32>())
     private let stopped = Atomic<Bool>(false)
@@ -61,7 +70,35 @@ public final class PeerTransport: @unchecked Sendable {
         self.options = options
         self.onFrame = onFrame
         self.log = log
-        for (id, endpoint) in peers { links[id] = PeerLink(peer: id, endpoint: endpoint, transport: self) }
+        links.withLock { links in
+            for (id, endpoint) in peers { links[id] = PeerLink(peer: id, endpoint: endpoint, transport: self) }
+        }
+    }
+
+    /// The current peers, by id.
+    public var peers: [UInt64: Endpoint] { links.withLock { $0.mapValues(\.endpoint) } }
+
+    /// Makes `peers` the set of members this one talks to: new ones get a link, removed ones
+    /// (or ones whose address changed) lose theirs and their frames.
+    public func setPeers(_ peers: [UInt64: Endpoint]) {
+        precondition(!peers.keys.contains(localID), "peer list contains this member \(localID)")
+        var added: [PeerLink] = []
+        var retired: [PeerLink] = []
+        links.withLock { links in
+            for (id, link) in links where peers[id] != link.endpoint {
+                retired.append(link)
+                links[id] = nil
+            }
+            for (id, endpoint) in peers.sorted(by: { $0.key < $1.key }) where links[id] == nil {
+                let link = PeerLink(peer: id, endpoint: endpoint, transport: self)
+                links[id] = link
+                added.append(link)
+            }
+        }
+        for link in retired { link.retire() }
+        if started.load(ordering: .relaxed) {
+            for link in added { spawn("peer-send-\(link.peer)") { link.run() } }
+        }
     }
 
     public var snapshotCounters: Counters { counters.withLock { $0 } }
@@ -73,7 +110,11 @@ public final class PeerTransport: @unchecked Sendable {
         listener = try Socket.listen(listenEndpoint)
         port = Socket.localPort(listener)
         spawn("peer-accept") { [self] in acceptLoop() }
-        for link in links.values { spawn("peer-send-\(link.peer)") { link.run() } }
+        let current = links.withLock { links in
+            started.store(true, ordering: .relaxed)
+            return Array(links.values)
+        }
+        for link in current { spawn("peer-send-\(link.peer)") { link.run() } }
     }
 
     func spawn(_ name: String, _ body: @escaping @Sendable () -> Void) {
@@ -90,7 +131,7 @@ public final class PeerTransport: @unchecked Sendable {
     /// Queues `payload` for `peer`; false (and counted) when its queue is full or unknown.
     @discardableResult
     public func send(to peer: UInt64, _ payload: [UInt8]) -> Bool {
-        guard let link = links[peer], payload.count <= options.frameBytesMax else {
+        guard let link = links.withLock({ $0[peer] }), payload.count <= options.frameBytesMax else {
             count { $0.framesDropped += 1 }
             return false
         }
@@ -102,7 +143,7 @@ public final class PeerTransport: @unchecked Sendable {
     public func stop() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         if listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
-        for link in links.values { link.wake() }
+        for link in links.withLock({ Array($0.values) }) { link.wake() }
         for fd in inbound.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }
         threadsDone.wait()
         if listener >= 0 { close(listener) }
@@ -168,11 +209,15 @@ public final class PeerTransport: @unchecked Sendable {
             reject("member \(String(from, radix: 16)) of cluster '\(token)' (this is cluster '\(clusterToken)')")
             return
         }
+        if to == 0 {
+            answer(query: fd, from: from)
+            return
+        }
         guard to == localID else {
             reject("member \(String(from, radix: 16)) addressing member \(String(to, radix: 16)) (this is \(String(localID, radix: 16)))")
             return
         }
-        guard links[from] != nil else {
+        guard links.withLock({ $0[from] != nil }) else {
             reject("member \(String(from, radix: 16)), which is not in this cluster's membership")
             return
         }
@@ -188,6 +233,44 @@ public final class PeerTransport: @unchecked Sendable {
                 log("peer \(String(from, radix: 16)): dropping connection: \(why)")
                 return
             }
+        }
+    }
+
+    private func answer(query fd: Int32, from: UInt64) {
+        guard let answer = answerQuery?() else {
+            reject("member \(String(from, radix: 16)) asking for the membership, which this member cannot answer yet")
+            return
+        }
+        var output: [UInt8] = []
+        Self.frame(answer, into: &output)
+        Socket.setSendTimeout(fd, 5 * Time.second)
+        _ = Socket.sendAll(fd, output)
+    }
+
+    /// Asks the member at `endpoint` for its cluster's membership (what its `answerQuery`
+    /// returns). `localID` is the asker's id if it has one (0 when it does not know it yet).
+    public static func query(_ endpoint: Endpoint, clusterToken: String, localID: UInt64 = 0,
+        timeout: Nanoseconds = 2 * Time.second, frameBytesMax: Int = 16 << 20) throws(NetError) -> [UInt8]
+    {
+        Socket.ignoreBrokenPipes()
+        let fd = try Socket.connect(endpoint, timeout: timeout)
+        defer { close(fd) }
+        var hello = ByteWriter()
+        hello.uint32(magic)
+        hello.uint32(protocolVersion)
+        hello.string(clusterToken)
+        hello.uint64(localID)
+        hello.uint64(0)
+        var output: [UInt8] = []
+        frame(hello.bytes, into: &output)
+        Socket.setSendTimeout(fd, timeout)
+        guard Socket.sendAll(fd, output) else { throw NetError("\(endpoint) closed the connection before the query was sent") }
+        Socket.setReceiveTimeout(fd, timeout)
+        var reader = FrameReader(fd: fd, frameBytesMax: frameBytesMax)
+        switch reader.next() {
+        case .frame(let payload): return payload
+        case .closed: throw NetError("\(endpoint) did not answer the membership query (another cluster's token, or not running yet?)")
+        case .corrupt(let why): throw NetError("\(endpoint) answered the membership query with a corrupt frame: \(why)")
         }
     }
 
@@ -245,6 +328,9 @@ final class PeerLink: @unchecked Sendable {
     unowned let transport: PeerTransport
     private let condition = NSCondition()
     private var queue: [[UInt8]] = []
+    /// Set when the peer left the membership: the link's thread ends.
+    private let retired = Atomic<Bool>(false)
+    private var isDone: Bool { transport.isStopped || retired.load(ordering: .relaxed) }
 
     init(peer: UInt64, endpoint: Endpoint, transport: PeerTransport) {
         self.peer = peer
@@ -261,6 +347,11 @@ final class PeerLink: @unchecked Sendable {
         return true
     }
 
+    func retire() {
+        retired.store(true, ordering: .relaxed)
+        wake()
+    }
+
     func wake() {
         condition.lock()
         condition.broadcast()
@@ -270,8 +361,8 @@ final class PeerLink: @unchecked Sendable {
     private func takeBatch() -> [[UInt8]]? {
         condition.lock()
         defer { condition.unlock() }
-        while queue.isEmpty && !transport.isStopped { _ = condition.wait(until: Date().addingTimeInterval(0.5)) }
-        guard !transport.isStopped else { return nil }
+        while queue.isEmpty && !isDone { _ = condition.wait(until: Date().addingTimeInterval(0.5)) }
+        guard !isDone else { return nil }
         let batch = queue
         queue.removeAll(keepingCapacity: true)
         return batch
@@ -289,7 +380,7 @@ final class PeerLink: @unchecked Sendable {
         var backoff = transport.options.backoffInitial
         var random = SeededRandom(seed: peer ^ transport.localID)
         var failuresLogged = 0
-        while !transport.isStopped {
+        while !isDone {
             let fd: Int32
             do {
                 fd = try Socket.connect(endpoint, timeout: transport.options.dialTimeout)
@@ -331,6 +422,6 @@ final class PeerLink: @unchecked Sendable {
 
     private func sleep(_ duration: Nanoseconds) {
         let deadline = EventLoopClock.now() + duration
-        while !transport.isStopped, EventLoopClock.now() < deadline { usleep(20_000) }
+        while !isDone, EventLoopClock.now() < deadline { usleep(20_000) }
     }
 }

@@ -8,11 +8,14 @@ extension Raft.ConfChange {
     public func encode(into writer: inout ByteWriter) {
         writer.uint8(kind.rawValue)
         writer.uint64(node)
+        writer.lengthPrefixed(context)
     }
 
     public init?(from reader: inout ByteReader) {
-        guard let raw = reader.uint8(), let kind = Kind(rawValue: raw), let node = reader.uint64() else { return nil }
-        self.init(kind, node)
+        guard let raw = reader.uint8(), let kind = Kind(rawValue: raw), let node = reader.uint64(),
+            let context = reader.lengthPrefixed()
+        else { return nil }
+        self.init(kind, node, context: context)
     }
 }
 

@@ -162,6 +162,8 @@ extension Raft {
             case .addLearner:
                 if isVoterNow { return .failure(.invalidConfChange("\(change.node) is a voter; remove it first")) }
                 if isLearnerNow { return .failure(.invalidConfChange("\(change.node) is already a learner")) }
+            case .updateNode:
+                if !isVoterNow && !isLearnerNow { return .failure(.invalidConfChange("\(change.node) is not a member")) }
             case .removeNode:
                 if !isVoterNow && !isLearnerNow { return .failure(.invalidConfChange("\(change.node) is not a member")) }
                 if isVoterNow && conf.voters.count == 1 { return .failure(.invalidConfChange("cannot remove the last voter")) }

@@ -1,14 +1,18 @@
 //! The values that cross the core's boundary: log entries, messages, hard state, snapshots.
 
 extension Raft {
-    /// A membership change: one voter or learner added, promoted or removed.
+    /// A membership change: one voter or learner added, promoted or removed, or a member's
+    /// attributes updated (`updateNode` leaves the configuration as it is).
     public struct ConfChange: Equatable, Sendable, CustomStringConvertible {
-        public enum Kind: UInt8, Sendable { case addVoter = 1, addLearner = 2, removeNode = 3 }
+        public enum Kind: UInt8, Sendable { case addVoter = 1, addLearner = 2, removeNode = 3, updateNode = 4 }
         public var kind: Kind
         public var node: NodeID
-        public init(_ kind: Kind, _ node: NodeID) {
+        /// Opaque to Raft: what the application records about the member (etcd: its peer URLs).
+        public var context: [UInt8]
+        public init(_ kind: Kind, _ node: NodeID, context: [UInt8] = []) {
             self.kind = kind
             self.node = node
+            self.context = context
         }
         public var description: String { "\(kind)(\(node))" }
     }
@@ -33,6 +37,7 @@ extension Raft {
             case .addVoter: voterSet.append(change.node)
             case .addLearner: learnerSet.append(change.node)
             case .removeNode: break
+            case .updateNode: return self
             }
             return ConfState(voters: voterSet, learners: learnerSet)
         }
@@ -60,7 +65,7 @@ extension Raft {
             switch payload {
             case .empty: return 16
             case .normal(let data): return 16 + data.count
-            case .confChange: return 26
+            case .confChange(let change): return 26 + change.context.count
             }
         }
     }
@@ -174,12 +179,14 @@ extension Raft {
     /// The log a brand-new cluster starts from: one committed `addVoter` entry per initial member
     /// at term 1, as etcd bootstraps. The membership lives in the log, so a node that joins later
     /// with an empty log learns the whole configuration history by replaying it.
-    public static func bootstrap(voters: [NodeID]) -> (hardState: HardState, entries: [Entry]) {
+    /// `contexts` gives each voter's `ConfChange.context` (the application's member record).
+    public static func bootstrap(voters: [NodeID], contexts: [NodeID: [UInt8]] = [:]) -> (hardState: HardState, entries: [Entry]) {
         precondition(!voters.isEmpty, "a cluster needs at least one voter")
         precondition(Set(voters).count == voters.count, "duplicate voters in \(voters)")
         precondition(!voters.contains(Raft.none), "node id 0 is reserved")
         let entries = voters.sorted().enumerated().map { offset, node in
-            Entry(term: 1, index: Index(offset + 1), payload: .confChange(ConfChange(.addVoter, node)))
+            Entry(term: 1, index: Index(offset + 1),
+                payload: .confChange(ConfChange(.addVoter, node, context: contexts[node] ?? [])))
         }
         return (HardState(term: 1, vote: Raft.none, commit: Index(entries.count)), entries)
     }

@@ -60,6 +60,23 @@ public protocol ReplicatedStateMachine {
     /// Applies the data of a committed normal entry. Must not fail: a command that cannot take
     /// effect reports that in its outcome, and the same bytes give the same outcome everywhere.
     mutating func apply(_ data: [UInt8], at index: Raft.Index) -> Outcome
+    /// Records a committed membership change (the application's member registry lives in the
+    /// state machine, so snapshots carry it). Raft applies the change to its configuration itself.
+    mutating func applyConfChange(_ change: Raft.ConfChange, at index: Raft.Index)
+}
+
+extension ReplicatedStateMachine {
+    public mutating func applyConfChange(_ change: Raft.ConfChange, at index: Raft.Index) {}
+}
+
+/// What became of a proposed membership change.
+public enum MembershipOutcome: Equatable {
+    /// Committed and applied: the configuration now includes it.
+    case applied
+    /// Refused before it entered the log (definitely no effect).
+    case refused(Raft.ProposalError)
+    /// Overwritten by another leader's entry (definitely no effect).
+    case dropped
 }
 
 /// What became of a proposal.
@@ -90,9 +107,12 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
     private var durableTerm: Raft.Term
     private var durableVote: Raft.NodeID
     private var proposals: [Raft.Index: (term: Raft.Term, completion: (ProposalOutcome<Machine.Outcome>) -> Void)] = [:]
+    private var membershipProposals: [Raft.Index: (term: Raft.Term, completion: (MembershipOutcome) -> Void)] = [:]
     private var reads: [UInt64: (ReadOutcome) -> Void] = [:]
     /// Called for every applied normal entry, proposed here or elsewhere (watchers need them all).
     public var onApply: ((Raft.Entry, Machine.Outcome) -> Void)?
+    /// Called for every applied membership change, after the state machine recorded it.
+    public var onConfChange: ((Raft.ConfChange) -> Void)?
     /// Reads confirmed by ReadIndex, waiting for the state machine to apply their index.
     private var confirmedReads: [(index: Raft.Index, context: UInt64)] = []
     private var nextReadContext: UInt64 = 1
@@ -164,6 +184,17 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
         return raft.proposeConfChange(change).map { $0.index }
     }
 
+    /// Proposes a membership change; `completion` runs once it is applied (or definitely not).
+    public func changeMembership(_ change: Raft.ConfChange, completion: @escaping (MembershipOutcome) -> Void) {
+        switch raft.proposeConfChange(change) {
+        case .success(let position):
+            membershipProposals[position.index] = (position.term, completion)
+        case .failure(let error):
+            completion(.refused(error))
+        }
+        pump()
+    }
+
     public func transferLeadership(to target: Raft.NodeID) {
         raft.transferLeadership(to: target)
         pump()
@@ -220,6 +251,9 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
             for index in proposals.keys.sorted() where index <= snapshot.index {
                 proposals.removeValue(forKey: index)
             }
+            for index in membershipProposals.keys.sorted() where index <= snapshot.index {
+                membershipProposals.removeValue(forKey: index)?.completion(.dropped)
+            }
         }
         for entry in ready.committedEntries { apply(entry) }
         for state in ready.readStates { confirmedReads.append((state.index, state.context)) }
@@ -232,9 +266,21 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
     private func apply(_ entry: Raft.Entry) {
         environment.observe(.applied(entry))
         let proposal = proposals.removeValue(forKey: entry.index)
+        let membershipProposal = membershipProposals.removeValue(forKey: entry.index)
+        if case .confChange(let change) = entry.payload {
+            proposal?.completion(.dropped)
+            stateMachine.applyConfChange(change, at: entry.index)
+            onConfChange?(change)
+            if let membershipProposal {
+                membershipProposal.completion(membershipProposal.term == entry.term ? .applied : .dropped)
+            }
+            return
+        }
+        // A membership proposal overwritten by another leader's entry.
+        membershipProposal?.completion(.dropped)
         guard case .normal(let data) = entry.payload else {
-            // Empty and configuration entries carry no command; a proposal never lands on one
-            // unless another leader overwrote it.
+            // Empty entries carry no command; a proposal never lands on one unless another
+            // leader overwrote it.
             proposal?.completion(.dropped)
             return
         }
@@ -276,5 +322,5 @@ public final class Replica<Machine: ReplicatedStateMachine, Environment: Replica
     }
 
     /// Requests accepted and not yet answered.
-    public var pendingRequestCount: Int { proposals.count + reads.count }
+    public var pendingRequestCount: Int { proposals.count + reads.count + membershipProposals.count }
 }

@@ -26,8 +26,11 @@ enum EtcdCommand {
             FileHandle.standardError.write(Data("\(stamp) \(name): \(line)\n".utf8))
         }
         let member: EtcdMember
+        let stopped = DispatchSemaphore(value: 0)
         do {
             member = try EtcdMember(configuration: configuration, log: log)
+            // A member removed from the cluster stops, as etcd's does (exit 0).
+            member.onRemoved = { stopped.signal() }
             try member.start()
         } catch {
             log("cannot start: \(error)")
@@ -36,7 +39,6 @@ enum EtcdCommand {
         // SIGTERM and SIGINT stop cleanly; SIGKILL is what the crash test uses.
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        let stopped = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []
         for number in [SIGTERM, SIGINT] {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

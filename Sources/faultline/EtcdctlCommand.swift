@@ -19,7 +19,8 @@ enum EtcdctlCommand {
           del KEY [--prefix]                  delete a key or every key with the prefix
           watch KEY [--prefix] [--rev R] [--prev-kv]   print events until interrupted
           lease grant TTL | revoke ID | keepalive ID [--once] | timetolive ID [--keys] | list
-          member list
+          member list | add NAME --peer-urls URLS [--learner] | remove ID | promote ID
+                 | update ID --peer-urls URLS   (IDs in hex, as member list prints them)
           endpoint status | health            one line (or row) per endpoint
 
           --endpoints URLS   comma-separated (default http://127.0.0.1:2379, or $ETCDCTL_ENDPOINTS)
@@ -35,8 +36,8 @@ enum EtcdctlCommand {
         var flags: [String: String] = [:]
     }
 
-    static let valueFlags: Set<String> = ["--rev", "--limit", "--lease", "--endpoints", "-w", "--write-out", "--command-timeout"]
-    static let booleanFlags: Set<String> = ["--prefix", "--keys-only", "--print-value-only", "--serializable", "--once", "--keys", "--prev-kv", "--count-only"]
+    static let valueFlags: Set<String> = ["--rev", "--limit", "--lease", "--endpoints", "-w", "--write-out", "--command-timeout", "--peer-urls"]
+    static let booleanFlags: Set<String> = ["--prefix", "--keys-only", "--print-value-only", "--serializable", "--once", "--keys", "--prev-kv", "--count-only", "--learner"]
 
     static func parse(_ arguments: [String]) throws(CommandError) -> Options {
         var options = Options()
@@ -157,19 +158,7 @@ enum EtcdctlCommand {
         case "lease":
             return try lease(words, options, client)
         case "member":
-            guard words.count == 2, words[1] == "list" else { throw CommandError("member takes: list") }
-            let members = try client.memberList()
-            let rows = members.map { member in
-                [String(member.id, radix: 16), "started", member.name, member.peerURLs.joined(separator: ","),
-                    member.clientURLs.joined(separator: ","), "false"]
-            }
-            switch options.format {
-            case "table": printTable(["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"], rows)
-            case "json":
-                let list = members.map { "{\"ID\":\($0.id),\"name\":\"\($0.name)\",\"peerURLs\":[\($0.peerURLs.map { "\"\($0)\"" }.joined(separator: ","))],\"clientURLs\":[\($0.clientURLs.map { "\"\($0)\"" }.joined(separator: ","))]}" }
-                print("{\"members\":[\(list.joined(separator: ","))]}")
-            default: for row in rows { print(row.joined(separator: ", ")) }
-            }
+            return try member(words, options, client)
         case "endpoint":
             return try endpoint(words, options)
         case "watch":
@@ -192,6 +181,70 @@ enum EtcdctlCommand {
             throw CommandError("unknown command '\(verb)'\n\n" + help)
         }
         return 0
+    }
+
+    static func member(_ words: [String], _ options: Options, _ client: EtcdClient) throws -> Int32 {
+        let usage = "member takes: list, add NAME --peer-urls URLS [--learner], remove ID, promote ID, update ID --peer-urls URLS"
+        guard words.count >= 2 else { throw CommandError(usage) }
+        func memberID(_ text: String) throws -> UInt64 {
+            guard let id = UInt64(text, radix: 16), id != 0 else {
+                throw CommandError("'\(text)' is not a member ID (hexadecimal, as 'member list' prints it)")
+            }
+            return id
+        }
+        func peerURLs() throws -> [String] {
+            guard let urls = options.flags["--peer-urls"], !urls.isEmpty else { throw CommandError("--peer-urls is required (http://HOST:PORT[,...])") }
+            return urls.split(separator: ",").map(String.init)
+        }
+        switch (words[1], words.count) {
+        case ("list", 2):
+            printMembers(try client.memberList(), options)
+        case ("add", 3):
+            let name = words[2]
+            let urls = try peerURLs()
+            let isLearner = options.flags["--learner"] != nil
+            let (added, members) = try client.memberAdd(peerURLs: urls, isLearner: isLearner)
+            // etcdctl prints what the new member's flags must be: every member's peer URLs, this
+            // one under the name given here (it has not started, so the cluster does not know it).
+            let cluster = members.flatMap { member in
+                member.peerURLs.map { "\(member.id == added.id ? name : member.name)=\($0)" }
+            }
+            print("Member \(String(added.id, radix: 16)) added to cluster\n")
+            print("ETCD_NAME=\"\(name)\"")
+            print("ETCD_INITIAL_CLUSTER=\"\(cluster.joined(separator: ","))\"")
+            print("ETCD_INITIAL_ADVERTISE_PEER_URLS=\"\(urls.joined(separator: ","))\"")
+            print("ETCD_INITIAL_CLUSTER_STATE=\"existing\"")
+        case ("remove", 3):
+            _ = try client.memberRemove(id: try memberID(words[2]))
+            print("Member \(words[2]) removed from cluster")
+        case ("promote", 3):
+            _ = try client.memberPromote(id: try memberID(words[2]))
+            print("Member \(words[2]) promoted in cluster")
+        case ("update", 3):
+            _ = try client.memberUpdate(id: try memberID(words[2]), peerURLs: try peerURLs())
+            print("Member \(words[2]) updated in cluster")
+        default:
+            throw CommandError(usage)
+        }
+        return 0
+    }
+
+    static func printMembers(_ members: [EtcdClient.Member], _ options: Options) {
+        let rows = members.map { member in
+            [String(member.id, radix: 16), member.name.isEmpty ? "unstarted" : "started", member.name,
+                member.peerURLs.joined(separator: ","), member.clientURLs.joined(separator: ","), String(member.isLearner)]
+        }
+        switch options.format {
+        case "table": printTable(["ID", "STATUS", "NAME", "PEER ADDRS", "CLIENT ADDRS", "IS LEARNER"], rows)
+        case "json":
+            let list = members.map { member in
+                let peers = member.peerURLs.map { "\"\($0)\"" }.joined(separator: ",")
+                let clients = member.clientURLs.map { "\"\($0)\"" }.joined(separator: ",")
+                return "{\"ID\":\(member.id),\"name\":\"\(member.name)\",\"peerURLs\":[\(peers)],\"clientURLs\":[\(clients)]\(member.isLearner ? ",\"isLearner\":true" : "")}"
+            }
+            print("{\"members\":[\(list.joined(separator: ","))]}")
+        default: for row in rows { print(row.joined(separator: ", ")) }
+        }
     }
 
     static func lease(_ words: [String], _ options: Options, _ client: EtcdClient) throws -> Int32 {

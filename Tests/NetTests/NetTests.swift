@@ -214,6 +214,44 @@ private func openFileCount() -> Int { (try? FileManager.default.contentsOfDirect
         #expect(b.snapshotCounters.handshakesRejected >= 1)
     }
 
+    @Test func peersFollowTheMembershipAndQueriesAreAnswered() throws {
+        let (portA, portB) = (try freePort(), try freePort())
+        let inboxA = Inbox()
+        // A starts knowing nobody: B's frames are refused until A adds it.
+        let a = PeerTransport(localID: 1, clusterToken: "t", listen: Endpoint(host: "127.0.0.1", port: portA),
+            peers: [:]) { from, payload in inboxA.add(from, payload) }
+        let b = PeerTransport(localID: 2, clusterToken: "t", listen: Endpoint(host: "127.0.0.1", port: portB),
+            peers: [1: Endpoint(host: "127.0.0.1", port: portA)]) { _, _ in }
+        try a.start()
+        try b.start()
+        defer {
+            a.stop()
+            b.stop()
+        }
+        b.send(to: 1, [1])
+        usleep(300_000)
+        #expect(inboxA.count == 0 && a.snapshotCounters.handshakesRejected >= 1)
+        #expect(!a.send(to: 2, [9]), "sending to an unknown peer fails")
+        a.setPeers([2: Endpoint(host: "127.0.0.1", port: portB)])
+        #expect(a.peers == [2: Endpoint(host: "127.0.0.1", port: portB)])
+        // B's link redials with backoff; keep sending until one gets through.
+        let deadline = Date().addingTimeInterval(5)
+        while inboxA.count == 0 && Date() < deadline {
+            b.send(to: 1, [2])
+            usleep(50_000)
+        }
+        #expect(inboxA.count > 0, "frames from a peer added later are delivered")
+        a.setPeers([:])
+        #expect(a.peers.isEmpty && !a.send(to: 2, [3]))
+
+        // Membership queries: refused until the member can answer, then answered.
+        let endpointA = Endpoint(host: "127.0.0.1", port: portA)
+        #expect(throws: NetError.self) { try PeerTransport.query(endpointA, clusterToken: "t") }
+        a.answerQuery = { [7, 7, 7] }
+        #expect(try PeerTransport.query(endpointA, clusterToken: "t") == [7, 7, 7])
+        #expect(throws: NetError.self) { try PeerTransport.query(endpointA, clusterToken: "another cluster") }
+    }
+
     @Test func reconnectsAfterThePeerRestarts() throws {
         let (portA, portB) = (try freePort(), try freePort())
         let inbox = Inbox()
