@@ -21,6 +21,27 @@ enum GoJSON {
         return object
     }
 
+    /// The JSON values of a streamed request body (the gateway reads a bidirectional stream's
+    /// messages one after another from the body), each as its own bytes, in order. A value that
+    /// does not parse ends the list: it comes last, with everything after it, so decoding it
+    /// gives Go's error. An empty or blank body has no messages.
+    static func messages(_ body: [UInt8]) -> [[UInt8]] {
+        var parser = Parser(bytes: body)
+        var messages: [[UInt8]] = []
+        while true {
+            parser.skipSpace()
+            if parser.atEnd { return messages }
+            let start = parser.index
+            do {
+                _ = try parser.value(depth: 0)
+            } catch {
+                messages.append(Array(body[start...]))
+                return messages
+            }
+            messages.append(Array(body[start..<parser.index]))
+        }
+    }
+
     static func goKind(_ value: JSONValue) -> String {
         switch value {
         case .null: return "null"

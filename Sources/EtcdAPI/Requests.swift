@@ -253,6 +253,9 @@ extension EtcdAPI {
         case progress
     }
 
+    /// The messages of a streamed request body (watch, lease keepalive), in order.
+    public static func streamMessages(_ body: [UInt8]) -> [[UInt8]] { GoJSON.messages(body) }
+
     public static func decodeWatch(_ body: [UInt8]) throws(APIError) -> WatchRequest? {
         let fields = Fields(object: try GoJSON.object(body))
         if let create = try fields.object("create_request") {

@@ -46,20 +46,43 @@ extension EtcdMember {
         case .route(.watch):
             serveWatch(request, responder)
         case .route(.leaseKeepAlive):
-            let answer = execute(.leaseKeepAlive, path: request.path, body: request.body, forwarded: false)
-            guard answer.status == 200 else {
-                responder.respond(status: answer.status, body: answer.body, contentType: contentType(answer))
-                return
-            }
-            // The gateway streams keepalive responses; one request body gives one message.
-            if responder.startStream() {
-                responder.write(answer.body + [10])
-                responder.finish()
-            }
+            serveKeepAlive(request, responder)
         case .route(let route):
             let answer = execute(route, path: request.path, body: request.body, forwarded: false)
             responder.respond(status: answer.status, body: answer.body, contentType: contentType(answer))
         }
+    }
+
+    /// A keepalive stream: one answer per message of the request body, as etcd's gateway gives
+    /// them. A first message that fails (undecodable, or no leader) fails the call; a later one
+    /// ends the stream.
+    private func serveKeepAlive(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        var started = false
+        for (index, message) in EtcdAPI.streamMessages(request.body).enumerated() {
+            do {
+                _ = try EtcdAPI.decodeLeaseID(message)
+            } catch {
+                guard index == 0 else { break }
+                // The gateway reports a stream's decoding errors with code Unknown (HTTP 500).
+                reply(responder, error: APIError(code: .unknown, message: error.message))
+                return
+            }
+            let answer = execute(.leaseKeepAlive, path: request.path, body: message, forwarded: false)
+            if answer.status != 200 {
+                guard index == 0 else { break }
+                responder.respond(status: answer.status, body: answer.body, contentType: contentType(answer))
+                return
+            }
+            if !started {
+                guard responder.startStream() else { return }
+                started = true
+            }
+            guard responder.write(answer.body + [10]) else { return }
+        }
+        if !started {
+            guard responder.startStream() else { return }
+        }
+        responder.finish()
     }
 
     private func contentType(_ answer: Answer) -> String {

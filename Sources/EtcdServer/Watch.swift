@@ -10,19 +10,17 @@ import Foundation
 import MVCC
 import Net
 
-final class WatchSubscription: @unchecked Sendable {
-    let request: WatchCreateRequest
-    let watchID: Int64
+/// One HTTP watch stream: the watchers its request body created, sharing one bounded queue of
+/// encoded messages that the stream's HTTP thread drains.
+final class WatchStream: @unchecked Sendable {
     static let queueMessagesMax = 10_000
     private let condition = NSCondition()
     private var messages: [[UInt8]] = []
     private(set) var overflowed = false
     private(set) var closed = false
-
-    init(request: WatchCreateRequest, watchID: Int64) {
-        self.request = request
-        self.watchID = watchID
-    }
+    // Loop-owned: this stream's watchers by watch id (hub keys), and the next automatic id.
+    var watcherKeys: [Int64: Int] = [:]
+    var nextWatchID: Int64 = 0
 
     func push(_ message: [UInt8]) {
         condition.lock()
@@ -54,6 +52,13 @@ final class WatchSubscription: @unchecked Sendable {
         messages.removeAll(keepingCapacity: true)
         return batch
     }
+}
+
+/// One watch: what it asked for, and the stream its messages go to.
+struct Watcher {
+    let request: WatchCreateRequest
+    let watchID: Int64
+    let stream: WatchStream
 
     /// The events of one revision this watcher wants, as it wants them.
     func select(_ events: [Event]) -> [Event] {
@@ -70,104 +75,164 @@ final class WatchSubscription: @unchecked Sendable {
 }
 
 struct WatchHub {
-    private var subscriptions: [Int: WatchSubscription] = [:]
+    private var watchers: [Int: Watcher] = [:]
     private var nextKey = 0
 
-    var count: Int { subscriptions.count }
+    var count: Int { watchers.count }
 
-    mutating func add(_ subscription: WatchSubscription) -> Int {
+    mutating func add(_ watcher: Watcher) -> Int {
         nextKey += 1
-        subscriptions[nextKey] = subscription
+        watchers[nextKey] = watcher
         return nextKey
     }
 
-    mutating func remove(_ key: Int) { subscriptions.removeValue(forKey: key)?.close() }
+    mutating func remove(_ key: Int) { watchers.removeValue(forKey: key) }
 
     /// Called on the loop with one revision's events.
     func publish(_ events: [Event], member: EtcdMember) {
-        guard !subscriptions.isEmpty, let revision = events.last?.kv.modRevision else { return }
-        for subscription in subscriptions.values {
-            let selected = subscription.select(events)
+        guard !watchers.isEmpty, let revision = events.last?.kv.modRevision else { return }
+        for key in watchers.keys.sorted() {
+            let watcher = watchers[key]!
+            let selected = watcher.select(events)
             guard !selected.isEmpty else { continue }
             var message = EtcdAPI.WatchMessage(header: member.header(revision: revision))
-            message.watchID = subscription.watchID
+            message.watchID = watcher.watchID
             message.events = selected
-            subscription.push(EtcdAPI.encode(message))
+            watcher.stream.push(EtcdAPI.encode(message))
         }
     }
 }
 
 extension EtcdMember {
+    /// A watch stream: every message of the request body in order — create (an automatic or a
+    /// chosen watch id), cancel, progress — then events until the client leaves. As etcd's
+    /// gateway does: a first message that does not decode fails the call (code Unknown, HTTP
+    /// 500); a later one ends the reading of requests; an empty request is skipped.
     func serveWatch(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        let create: WatchCreateRequest
-        do {
-            guard case .create(let decoded) = try EtcdAPI.decodeWatch(request.body) else {
-                reply(responder, error: .invalidArgument("a watch stream over HTTP/1.1 must start with a create_request"))
-                return
-            }
-            create = decoded
-        } catch {
-            reply(responder, error: error)
-            return
-        }
-        let subscription = WatchSubscription(request: create, watchID: create.watchID)
-        let registered = Waiter<Int?>()
-        let accepted = loop.execute { [self] in
-            let store = replica.stateMachine.store
-            var created = EtcdAPI.WatchMessage(header: header())
-            created.watchID = create.watchID
-            created.created = true
-            subscription.push(EtcdAPI.encode(created))
-            if create.startRevision > 0 && create.startRevision < store.compactedRevision {
-                var canceled = EtcdAPI.WatchMessage(header: ResponseHeader(clusterID: clusterID, memberID: memberID, revision: 0, raftTerm: replica.raft.term))
-                canceled.watchID = create.watchID
-                canceled.canceled = true
-                canceled.compactRevision = store.compactedRevision
-                subscription.push(EtcdAPI.encode(canceled))
-                subscription.close()
-                registered.fulfil(nil)
-                return
-            }
-            if create.startRevision > 0 && create.startRevision <= store.currentRevision,
-                let history = try? store.events(key: create.key, rangeEnd: create.rangeEnd, from: create.startRevision)
-            {
-                let selected = subscription.select(history)
-                if !selected.isEmpty {
-                    var replay = EtcdAPI.WatchMessage(header: header())
-                    replay.watchID = create.watchID
-                    replay.events = selected
-                    subscription.push(EtcdAPI.encode(replay))
+        var requests: [EtcdAPI.WatchRequest] = []
+        for (index, message) in EtcdAPI.streamMessages(request.body).enumerated() {
+            do {
+                if let decoded = try EtcdAPI.decodeWatch(message) { requests.append(decoded) }
+            } catch {
+                if index == 0 {
+                    reply(responder, error: APIError(code: .unknown, message: error.message))
+                    return
                 }
+                break
             }
-            let key = watches.add(subscription)
-            metrics.update { $0.watchers = watches.count }
-            registered.fulfil(key)
         }
-        guard accepted, let outcome = registered.wait(timeout: configuration.requestTimeout) else {
-            reply(responder, error: .timeout)
+        let stream = WatchStream()
+        let accepted = loop.execute { [self, requests] in
+            // As with etcd, every request's answer (created, canceled, progress) comes before
+            // any replayed history: etcd replays from a separate loop.
+            var replays: [Watcher] = []
+            for request in requests {
+                if let watcher = handleWatchRequest(request, stream) { replays.append(watcher) }
+            }
+            for watcher in replays where stream.watcherKeys[watcher.watchID] != nil { replayHistory(watcher) }
+            metrics.update { $0.watchers = watches.count }
+        }
+        guard accepted else {
+            reply(responder, error: .tooManyRequests)
             return
         }
         defer {
-            if let key = outcome {
-                loop.execute { [self] in
-                    watches.remove(key)
-                    metrics.update { $0.watchers = watches.count }
-                }
+            loop.execute { [self] in
+                for key in stream.watcherKeys.values { watches.remove(key) }
+                stream.watcherKeys.removeAll()
+                metrics.update { $0.watchers = watches.count }
             }
         }
         guard responder.startStream() else { return }
-        while let batch = subscription.take(timeout: 0.25) {
+        while let batch = stream.take(timeout: 0.25) {
             for message in batch where !responder.write(message + [10]) { return }
             if batch.isEmpty && responder.clientGone { return }
         }
-        if subscription.overflowed {
+        if stream.overflowed {
             metrics.update { $0.slowWatchersCancelled += 1 }
-            var canceled = EtcdAPI.WatchMessage(header: ResponseHeader(clusterID: clusterID, memberID: memberID, revision: 0, raftTerm: 0))
-            canceled.watchID = create.watchID
-            canceled.canceled = true
-            canceled.cancelReason = "watcher fell too far behind; resume from its last revision"
-            responder.write(EtcdAPI.encode(canceled) + [10])
+            let ids = onLoop { stream.watcherKeys.keys.sorted() } ?? []
+            for id in ids {
+                var canceled = EtcdAPI.WatchMessage(header: ResponseHeader(clusterID: clusterID, memberID: memberID, revision: 0, raftTerm: 0))
+                canceled.watchID = id
+                canceled.canceled = true
+                canceled.cancelReason = "watcher fell too far behind; resume from its last revision"
+                if !responder.write(EtcdAPI.encode(canceled) + [10]) { break }
+            }
         }
         responder.finish()
+    }
+
+    /// On the loop: one request of a watch stream; a created watcher whose history is to be
+    /// replayed.
+    private func handleWatchRequest(_ request: EtcdAPI.WatchRequest, _ stream: WatchStream) -> Watcher? {
+        switch request {
+        case .create(let create):
+            var watchID = create.watchID
+            if watchID == 0 {
+                while stream.watcherKeys[stream.nextWatchID] != nil { stream.nextWatchID += 1 }
+                watchID = stream.nextWatchID
+                stream.nextWatchID += 1
+            } else if stream.watcherKeys[watchID] != nil {
+                var refused = EtcdAPI.WatchMessage(header: header())
+                refused.watchID = -1
+                refused.created = true
+                refused.canceled = true
+                refused.cancelReason = "mvcc: duplicate watch ID provided on the WatchStream"
+                stream.push(EtcdAPI.encode(refused))
+                return nil
+            }
+            return createWatch(create, watchID: watchID, stream)
+        case .cancel(let watchID):
+            // etcd answers nothing for an id this stream does not have.
+            guard let key = stream.watcherKeys.removeValue(forKey: watchID) else { return nil }
+            watches.remove(key)
+            var canceled = EtcdAPI.WatchMessage(header: header())
+            canceled.watchID = watchID
+            canceled.canceled = true
+            stream.push(EtcdAPI.encode(canceled))
+            return nil
+        case .progress:
+            // etcd 3.4 answers a progress request with watch id -1.
+            var progress = EtcdAPI.WatchMessage(header: header())
+            progress.watchID = -1
+            stream.push(EtcdAPI.encode(progress))
+        }
+        return nil
+    }
+
+    /// On the loop: the created message (or the compaction error) and the registration; the
+    /// caller replays history before live events arrive.
+    private func createWatch(_ create: WatchCreateRequest, watchID: Int64, _ stream: WatchStream) -> Watcher? {
+        let store = replica.stateMachine.store
+        let watcher = Watcher(request: create, watchID: watchID, stream: stream)
+        var created = EtcdAPI.WatchMessage(header: header())
+        created.watchID = watchID
+        created.created = true
+        stream.push(EtcdAPI.encode(created))
+        if create.startRevision > 0 && create.startRevision < store.compactedRevision {
+            var canceled = EtcdAPI.WatchMessage(header: ResponseHeader(clusterID: clusterID, memberID: memberID, revision: 0, raftTerm: replica.raft.term))
+            canceled.watchID = watchID
+            canceled.canceled = true
+            canceled.compactRevision = store.compactedRevision
+            stream.push(EtcdAPI.encode(canceled))
+            return nil
+        }
+        stream.watcherKeys[watchID] = watches.add(watcher)
+        return watcher
+    }
+
+    /// On the loop, before any later write is published: the events from the start revision.
+    private func replayHistory(_ watcher: Watcher) {
+        let store = replica.stateMachine.store
+        let create = watcher.request
+        guard create.startRevision > 0 && create.startRevision <= store.currentRevision,
+            let history = try? store.events(key: create.key, rangeEnd: create.rangeEnd, from: create.startRevision)
+        else { return }
+        let selected = watcher.select(history)
+        guard !selected.isEmpty else { return }
+        var replay = EtcdAPI.WatchMessage(header: header())
+        replay.watchID = watcher.watchID
+        replay.events = selected
+        watcher.stream.push(EtcdAPI.encode(replay))
     }
 }

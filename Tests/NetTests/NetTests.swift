@@ -75,7 +75,26 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
     }
 }
 
-private func openFileCount() -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0 }
+/// This process's open sockets with `port` at either end: the sockets of one test's server and
+/// its clients, whatever other tests running alongside have open. Reads /proc/net/tcp for the
+/// connections' inodes, then /proc/self/fd for the descriptors that hold them.
+private func openSockets(port: UInt16) -> Int {
+    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return -1 }
+    var inodes = Set<String>()
+    for line in table.split(separator: "\n").dropFirst() {
+        let fields = line.split(separator: " ")
+        guard fields.count > 9 else { continue }
+        let ports = [fields[1], fields[2]].compactMap { $0.split(separator: ":").last.flatMap { UInt16($0, radix: 16) } }
+        if ports.contains(port) && fields[9] != "0" { inodes.insert(String(fields[9])) }
+    }
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return descriptors.filter { fd in
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+            target.hasPrefix("socket:[")
+        else { return false }
+        return inodes.contains(String(target.dropFirst("socket:[".count).dropLast()))
+    }.count
+}
 
 @Suite(.serialized) struct ServerTests {
     func withServer(limits: HTTPServer.Limits = HTTPServer.Limits(), _ body: (Endpoint) throws -> Void) throws {
@@ -98,10 +117,11 @@ private func openFileCount() -> Int { (try? FileManager.default.contentsOfDirect
     }
 
     @Test func keepAliveRoundTripsAndLimits() throws {
-        let before = openFileCount()
+        var port: UInt16 = 0
         var limits = HTTPServer.Limits()
         limits.bodyBytesMax = 1000
         try withServer(limits: limits) { endpoint in
+            port = endpoint.port
             let client = HTTPClient(endpoint: endpoint)
             for index in 0..<200 {
                 let response = try client.post("/echo", body: bytes("ping \(index)"), timeout: Time.second)
@@ -113,7 +133,8 @@ private func openFileCount() -> Int { (try? FileManager.default.contentsOfDirect
             // The server stays up and serves the next client.
             #expect(try HTTPClient(endpoint: endpoint).post("/echo", body: bytes("after"), timeout: Time.second).text == "after")
         }
-        #expect(openFileCount() <= before + 1, "descriptors leaked: \(before) before, \(openFileCount()) after")
+        // The server stopped and the clients are gone: none of their sockets may still be open.
+        #expect(openSockets(port: port) == 0, "descriptors leaked: \(openSockets(port: port)) sockets on port \(port) still open")
     }
 
     @Test func slowAndVanishingClientsDoNotHurt() throws {
