@@ -70,6 +70,9 @@ public struct Configuration: Sendable {
     public var heartbeatInterval: Nanoseconds = 100 * Time.millisecond
     public var electionTimeout: Nanoseconds = 1000 * Time.millisecond
     public var snapshotCount: UInt64 = 100_000
+    /// How often watchers that asked for progress_notify get a progress message (etcd 3.4:
+    /// --experimental-watch-progress-notify-interval, 10 minutes).
+    public var watchProgressNotifyInterval: Nanoseconds = 600 * Time.second
     /// etcd: --max-request-bytes (1.5 MiB).
     public var maxRequestBytes = 1_572_864
     /// etcd waits this long for a proposal to commit before "request timed out"
@@ -92,6 +95,8 @@ public struct Configuration: Sendable {
           --election-timeout MS                (default 1000)
           --snapshot-count N                   entries between snapshots (default 100000)
           --max-request-bytes N                (default 1572864)
+          --experimental-watch-progress-notify-interval DURATION
+                                               progress_notify period for watchers (default 10m)
         """
 
     public init() {}
@@ -147,6 +152,12 @@ public struct Configuration: Sendable {
                     throw ConfigurationError(flag, "'\(text)' is not a byte count between 1 and 67108864")
                 }
                 configuration.maxRequestBytes = bytes
+            case "--experimental-watch-progress-notify-interval":
+                let text = try take()
+                guard let interval = Time.parse(text), interval > 0 else {
+                    throw ConfigurationError(flag, "'\(text)' is not a positive duration like 10m or 500ms")
+                }
+                configuration.watchProgressNotifyInterval = interval
             default:
                 throw ConfigurationError(flag, "unknown flag (see 'faultline etcd --help')")
             }

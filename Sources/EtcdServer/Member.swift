@@ -51,6 +51,7 @@ public final class EtcdMember: @unchecked Sendable {
     /// removal, typically) still reach them.
     static let departureGrace: Nanoseconds = 3 * Time.second
     var departing: [UInt64: (endpoint: Endpoint, until: Nanoseconds)] = [:]
+    var nextProgressNotify: Nanoseconds = 0
     /// Announce this member's client URLs every this many ticks (5 s at the default heartbeat).
     let announceEveryTicks: UInt64 = 50
     var currentTerm: Raft.Term = 0
@@ -202,6 +203,11 @@ public final class EtcdMember: @unchecked Sendable {
         expireLeases()
         serveWaitingForLeader()
         if !departing.isEmpty, departing.values.contains(where: { EventLoop.now() >= $0.until }) { syncPeers() }
+        let now = EventLoop.now()
+        if now >= nextProgressNotify {
+            if nextProgressNotify != 0 { watches.notifyProgress(member: self) }
+            nextProgressNotify = now + configuration.watchProgressNotifyInterval
+        }
         if loop.ticks % announceEveryTicks == 1 {
             let announcement = PeerFrame.attributes(name: configuration.name,
                 clientURLs: configuration.advertiseClientURLs.map(\.description)).encoded()

@@ -88,6 +88,16 @@ struct WatchHub {
 
     mutating func remove(_ key: Int) { watchers.removeValue(forKey: key) }
 
+    /// Called on the loop every progress-notify interval: watchers that asked for it learn the
+    /// store's revision (they have seen every event up to it: ours are always in sync).
+    func notifyProgress(member: EtcdMember) {
+        for key in watchers.keys.sorted() where watchers[key]!.request.progressNotify {
+            var message = EtcdAPI.WatchMessage(header: member.header())
+            message.watchID = watchers[key]!.watchID
+            watchers[key]!.stream.push(EtcdAPI.encode(message))
+        }
+    }
+
     /// Called on the loop with one revision's events.
     func publish(_ events: [Event], member: EtcdMember) {
         guard !watchers.isEmpty, let revision = events.last?.kv.modRevision else { return }
