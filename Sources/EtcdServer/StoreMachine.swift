@@ -21,25 +21,33 @@ struct StoreMachine: ReplicatedStateMachine {
 
     init() { store = MVCCStore() }
 
+    /// The snapshot is the store's bytes followed by the registry and a trailer (registry length,
+    /// magic): appending to the store's buffer, rather than copying it behind a header, keeps a
+    /// large store from being held twice while a snapshot is made.
     init?(snapshot: [UInt8]) {
-        var reader = ByteReader(snapshot)
-        guard reader.uint32() == Self.snapshotMagic, let registryBytes = reader.lengthPrefixed() else { return nil }
-        var registryReader = ByteReader(registryBytes)
+        guard snapshot.count >= 8 else { return nil }
+        var trailer = ByteReader(snapshot, position: snapshot.count - 8)
+        guard let registryCount = trailer.uint32(), trailer.uint32() == Self.snapshotMagic,
+            Int(registryCount) <= snapshot.count - 8
+        else { return nil }
+        let storeCount = snapshot.count - 8 - Int(registryCount)
+        var registryReader = ByteReader(Array(snapshot[storeCount..<(snapshot.count - 8)]))
         guard let registry = MemberRegistry(decoding: &registryReader), registryReader.atEnd,
-            let store = try? MVCCStore(snapshot: Array(snapshot[reader.position...]))
+            let store = try? MVCCStore(snapshot: Array(snapshot[..<storeCount]))
         else { return nil }
         self.store = store
         self.registry = registry
     }
 
     func snapshot() -> [UInt8] {
-        let storeBytes = store.snapshot()
+        var bytes = store.snapshot()
         let registryBytes = registry.encoded()
-        var writer = ByteWriter(capacity: storeBytes.count + registryBytes.count + 16)
-        writer.uint32(Self.snapshotMagic)
-        writer.lengthPrefixed(registryBytes)
-        writer.raw(storeBytes)
-        return writer.bytes
+        var trailer = ByteWriter(capacity: 8)
+        trailer.uint32(UInt32(registryBytes.count))
+        trailer.uint32(Self.snapshotMagic)
+        bytes.append(contentsOf: registryBytes)
+        bytes.append(contentsOf: trailer.bytes)
+        return bytes
     }
 
     mutating func applyConfChange(_ change: Raft.ConfChange, at index: Raft.Index) {
