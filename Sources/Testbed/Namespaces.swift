@@ -1,0 +1,84 @@
+//! Creates and removes a cluster's network namespaces and veth links with `ip -batch` (one `ip`
+//! process for the root namespace and one per namespace, so a cluster comes up in milliseconds).
+//! Only names starting with `fl-` are ever created or removed.
+
+import Foundation
+
+public struct NamespaceError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+public enum Namespaces {
+    static let ipPath = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs `ip ARGUMENTS` with `input` on stdin; its stdout, or an error with its stderr.
+    @discardableResult
+    static func ip(_ arguments: [String], input: String? = nil) throws(NamespaceError) -> String {
+        guard let path = ipPath else {
+            throw NamespaceError(description: "'ip' (iproute2) is not installed; run Scripts/setup")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        do { try process.run() } catch {
+            throw NamespaceError(description: "cannot run \(path): \(error)")
+        }
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try? stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let message = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw NamespaceError(description: "ip \(arguments.joined(separator: " ")) failed: \(message)")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Builds the plan's namespaces and links; on any failure removes what it made and throws.
+    public static func create(_ plan: NetworkPlan) throws(NamespaceError) {
+        let clashes = Set(try existing()).intersection(Set([plan.switchNamespace] + plan.hosts.map(plan.namespace)))
+        guard clashes.isEmpty else {
+            throw NamespaceError(description: "namespaces \(clashes.sorted().joined(separator: ", ")) already exist: is cluster '\(plan.cluster)' up? ('faultline down \(plan.cluster)' removes it)")
+        }
+        do {
+            try ip(["-batch", "-"], input: plan.rootCommands().joined(separator: "\n") + "\n")
+            for host in plan.hosts {
+                try ip(["-n", plan.namespace(host), "-batch", "-"], input: plan.hostCommands(host).joined(separator: "\n") + "\n")
+            }
+            try ip(["-n", plan.switchNamespace, "-batch", "-"], input: plan.switchCommands().joined(separator: "\n") + "\n")
+        } catch {
+            destroy(plan)
+            throw error
+        }
+    }
+
+    /// Removes the plan's namespaces and links, whatever state they are in (missing ones are fine).
+    public static func destroy(_ plan: NetworkPlan) {
+        _ = try? ip(["-force", "-batch", "-"], input: plan.teardownCommands().joined(separator: "\n") + "\n")
+    }
+
+    /// Names of the network namespaces that start with `prefix`.
+    public static func existing(prefix: String = "fl-") throws(NamespaceError) -> [String] {
+        let listing = try ip(["netns", "list"])
+        return listing.split(separator: "\n").compactMap { line in
+            let name = line.split(separator: " ").first.map(String.init) ?? ""
+            return name.hasPrefix(prefix) ? name : nil
+        }.sorted()
+    }
+
+    /// Removes one namespace by name (only `fl-` ones).
+    public static func remove(namespace: String) throws(NamespaceError) {
+        precondition(namespace.hasPrefix("fl-"), "refusing to remove namespace '\(namespace)': not one of ours")
+        try ip(["netns", "del", namespace])
+    }
+
+    /// Command prefix that runs a program inside a namespace.
+    public static func exec(in namespace: String) -> [String] {
+        [ipPath ?? "/usr/sbin/ip", "netns", "exec", namespace]
+    }
+}

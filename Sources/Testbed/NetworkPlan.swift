@@ -1,0 +1,101 @@
+//! The addresses and names of one cluster's network, as a pure plan the shell turns into `ip`
+//! commands. Cluster slot `s` (0..<32) owns 10.(200+s).0.0/16, which nothing else on the
+//! machine uses:
+//!
+//!   host i (1...254): namespace `fl-<cluster>-<host>`, real address 10.(200+s).i.2 on its end of
+//!       a veth pair whose other end (10.(200+s).i.1) sits in the switch namespace;
+//!   service address of host i: 10.(200+s).255.i, owned by the switch namespace, where the fault
+//!       proxy listens — every host (and the user's shell) dials this address, never the real one;
+//!   the root namespace joins as host `client`: 10.(200+s).0.2, switch side 10.(200+s).0.1, with a
+//!       route to the service addresses through the switch.
+//!
+//! The switch namespace does not forward packets, so the only way between hosts is the proxy.
+
+public struct NetworkPlan: Sendable, Equatable, Codable {
+    public static let slotsMax = 32
+    public static let hostsMax = 254
+    public static let clientHost = "client"
+
+    public let cluster: String
+    public let slot: Int
+    /// Host names in order; host i (1-based) is `hosts[i - 1]`.
+    public let hosts: [String]
+
+    public init(cluster: String, slot: Int, hosts: [String]) {
+        precondition((0..<Self.slotsMax).contains(slot), "cluster slot \(slot) outside 0..<\(Self.slotsMax)")
+        precondition(!hosts.isEmpty && hosts.count <= Self.hostsMax, "\(hosts.count) hosts; 1...\(Self.hostsMax) allowed")
+        precondition(Set(hosts).count == hosts.count, "duplicate host names in \(hosts)")
+        precondition(!hosts.contains(Self.clientHost), "'\(Self.clientHost)' names the root namespace; pick another host name")
+        self.cluster = cluster
+        self.slot = slot
+        self.hosts = hosts
+    }
+
+    var octet: Int { 200 + slot }
+    public var prefix: String { "fl-\(cluster)-" }
+    public var switchNamespace: String { "fl-\(cluster)-sw" }
+    public func namespace(_ host: String) -> String { "fl-\(cluster)-\(host)" }
+
+    public func index(of host: String) -> Int? { hosts.firstIndex(of: host).map { $0 + 1 } }
+
+    public func realAddress(_ host: String) -> String {
+        host == Self.clientHost ? "10.\(octet).0.2" : "10.\(octet).\(index(of: host)!).2"
+    }
+
+    public func switchSideAddress(_ host: String) -> String {
+        host == Self.clientHost ? "10.\(octet).0.1" : "10.\(octet).\(index(of: host)!).1"
+    }
+
+    public func serviceAddress(_ host: String) -> String { "10.\(octet).255.\(index(of: host)!)" }
+    public var serviceNetwork: String { "10.\(octet).255.0/24" }
+    /// Where the proxy's control API listens: the switch's address on the client link.
+    public var controlAddress: String { switchSideAddress(Self.clientHost) }
+
+    /// Veth names are at most 15 characters: `fl<slot>h<index>` inside a host, `fl<slot>s<index>`
+    /// in the switch; index 0 is the client link.
+    func hostSideLink(_ index: Int) -> String { "fl\(slot)h\(index)" }
+    func switchSideLink(_ index: Int) -> String { "fl\(slot)s\(index)" }
+
+    /// `ip -batch` lines for the root namespace: namespaces, veth pairs moved into place, the
+    /// client link's root end and its route.
+    public func rootCommands() -> [String] {
+        var lines = ["netns add \(switchNamespace)"]
+        for (offset, host) in hosts.enumerated() {
+            let index = offset + 1
+            lines.append("netns add \(namespace(host))")
+            lines.append("link add \(hostSideLink(index)) type veth peer name \(switchSideLink(index))")
+            lines.append("link set \(hostSideLink(index)) netns \(namespace(host))")
+            lines.append("link set \(switchSideLink(index)) netns \(switchNamespace)")
+        }
+        lines.append("link add \(hostSideLink(0)) type veth peer name \(switchSideLink(0))")
+        lines.append("link set \(switchSideLink(0)) netns \(switchNamespace)")
+        lines.append("addr add \(realAddress(Self.clientHost))/24 dev \(hostSideLink(0))")
+        lines.append("link set \(hostSideLink(0)) up")
+        lines.append("route add \(serviceNetwork) via \(switchSideAddress(Self.clientHost))")
+        return lines
+    }
+
+    /// `ip -n <host namespace> -batch` lines: loopback, the host's real address, the default route.
+    public func hostCommands(_ host: String) -> [String] {
+        let link = hostSideLink(index(of: host)!)
+        return ["link set lo up", "addr add \(realAddress(host))/24 dev \(link)", "link set \(link) up",
+            "route add default via \(switchSideAddress(host))"]
+    }
+
+    /// `ip -n <switch namespace> -batch` lines: every link's switch end and every service address.
+    public func switchCommands() -> [String] {
+        var lines = ["link set lo up"]
+        for index in 0...hosts.count {
+            let host = index == 0 ? Self.clientHost : hosts[index - 1]
+            lines.append("addr add \(switchSideAddress(host))/24 dev \(switchSideLink(index))")
+            lines.append("link set \(switchSideLink(index)) up")
+        }
+        for host in hosts { lines.append("addr add \(serviceAddress(host))/32 dev lo") }
+        return lines
+    }
+
+    /// What `down` removes: the namespaces (their veth ends go with them) and the client link.
+    public func teardownCommands() -> [String] {
+        ["link del \(hostSideLink(0))", "netns del \(switchNamespace)"] + hosts.map { "netns del \(namespace($0))" }
+    }
+}
