@@ -102,7 +102,7 @@ public final class HTTPClient {
     }
 
     private func readResponse(timeout: Nanoseconds, method: String) throws(HTTPClientError) -> HTTPResponse {
-        let deadline = EventLoopClock.now() + timeout
+        let deadline = MonotonicClock.now() + timeout
         let headEnd = try readUntilHeadEnd(deadline: deadline)
         let headText = String(decoding: buffer[start..<headEnd], as: UTF8.self)
         start = headEnd + 4
@@ -148,7 +148,7 @@ public final class HTTPClient {
         if fd >= 0 && Socket.peerClosed(fd) { disconnect() }
         try connectIfNeeded()
         try send("POST", path, body: body, contentType: "application/json", headers: [])
-        let headEnd = try readUntilHeadEnd(deadline: EventLoopClock.now() + idleTimeout)
+        let headEnd = try readUntilHeadEnd(deadline: MonotonicClock.now() + idleTimeout)
         let headText = String(decoding: buffer[start..<headEnd], as: UTF8.self)
         start = headEnd + 4
         let statusParts = headText.split(separator: "\r\n").first?.split(separator: " ") ?? []
@@ -158,7 +158,7 @@ public final class HTTPClient {
             return status
         }
         while true {
-            guard let chunk = try readChunk(deadline: EventLoopClock.now() + idleTimeout) else { break }
+            guard let chunk = try readChunk(deadline: MonotonicClock.now() + idleTimeout) else { break }
             if !onChunk(chunk) {
                 disconnect()
                 break
@@ -181,7 +181,7 @@ public final class HTTPClient {
 
     /// Reads more bytes; false on orderly close.
     private func receiveMore(deadline: Nanoseconds) throws(HTTPClientError) -> Bool {
-        let remaining = deadline - EventLoopClock.now()
+        let remaining = deadline - MonotonicClock.now()
         guard remaining > 0 else { throw fail("timed out waiting for the response") }
         Socket.setReceiveTimeout(fd, max(Time.millisecond, remaining))
         var chunk = [UInt8](repeating: 0, count: 64 << 10)

@@ -114,7 +114,7 @@ public final class HTTPServer: @unchecked Sendable {
         Socket.setSendTimeout(fd, limits.writeTimeout)
         var parser = HTTPRequestParser(headerBytesMax: limits.headerBytesMax, bodyBytesMax: limits.bodyBytesMax)
         var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        var idleSince = EventLoopClock.now()
+        var idleSince = MonotonicClock.now()
         var requestStarted: Nanoseconds?
         while !stopping {
             let request: HTTPRequest?
@@ -131,12 +131,12 @@ public final class HTTPServer: @unchecked Sendable {
                 handler(request, responder)
                 responder.finishIfNeeded()
                 guard responder.connectionUsable, request.keepAlive, !stopping else { return }
-                idleSince = EventLoopClock.now()
+                idleSince = MonotonicClock.now()
                 requestStarted = parser.bufferedByteCount > 0 ? idleSince : nil
                 continue
             }
             let result = buffer.withUnsafeMutableBytes { Socket.receive(fd, into: $0) }
-            let now = EventLoopClock.now()
+            let now = MonotonicClock.now()
             switch result {
             case .data(let count):
                 if requestStarted == nil { requestStarted = now }
@@ -157,8 +157,8 @@ public final class HTTPServer: @unchecked Sendable {
 }
 
 /// The monotonic clock (Net's own reading; the server's event loop has the same).
-enum EventLoopClock {
-    static func now() -> Nanoseconds {
+public enum MonotonicClock {
+    public static func now() -> Nanoseconds {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)

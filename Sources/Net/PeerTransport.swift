@@ -421,7 +421,7 @@ final class PeerLink: @unchecked Sendable {
     }
 
     private func sleep(_ duration: Nanoseconds) {
-        let deadline = EventLoopClock.now() + duration
-        while !isDone, EventLoopClock.now() < deadline { usleep(20_000) }
+        let deadline = MonotonicClock.now() + duration
+        while !isDone, MonotonicClock.now() < deadline { usleep(20_000) }
     }
 }

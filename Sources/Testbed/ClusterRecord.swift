@@ -1,0 +1,112 @@
+//! What a running cluster looks like on disk: one directory per cluster under the Faultline home
+//! (`$FAULTLINE_HOME`, default /tmp/faultline), holding `cluster.json` (hosts, namespaces,
+//! addresses, PIDs, states — what `faultline status -o json` prints), `trace.jsonl`, `logs/` and
+//! `data/`. The supervisor rewrites `cluster.json` atomically on every change.
+
+import Foundation
+
+/// How to start one host's program (already rendered from the topology and the address plan).
+public struct HostLaunch: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: String
+    public var executable: String
+    public var arguments: [String]
+    /// Ports the host serves on; the proxy listens on each at the host's service address.
+    public var ports: [Int]
+    public var dataDirectory: String
+    /// A port whose GET /health answering `"health":"true"` means the host is ready (etcd).
+    public var healthPort: Int?
+
+    public init(name: String, role: String, executable: String, arguments: [String], ports: [Int],
+        dataDirectory: String, healthPort: Int?)
+    {
+        self.name = name
+        self.role = role
+        self.executable = executable
+        self.arguments = arguments
+        self.ports = ports
+        self.dataDirectory = dataDirectory
+        self.healthPort = healthPort
+    }
+}
+
+public enum HostState: String, Codable, Sendable {
+    case starting, running, paused, exited, stopped
+}
+
+public struct HostRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var role: String
+    public var namespace: String
+    public var serviceAddress: String
+    public var realAddress: String
+    public var ports: [Int]
+    public var pid: Int32?
+    public var state: HostState
+    public var restarts: Int
+    /// The last exit: "exit N" or "signal N".
+    public var lastExit: String?
+    public var launch: HostLaunch
+}
+
+public struct ProcessRecord: Codable, Sendable, Equatable {
+    public var pid: Int32
+    /// The command line, to recognise the process later (a PID can be reused after it exits).
+    public var command: [String]
+}
+
+public struct ClusterRecord: Codable, Sendable, Equatable {
+    public var name: String
+    public var topology: String
+    public var plan: NetworkPlan
+    public var hosts: [HostRecord]
+    public var proxy: ProcessRecord?
+    /// The proxy's control API (in the switch namespace, reachable from the root namespace).
+    public var proxyControl: String
+    public var supervisor: ProcessRecord?
+    /// The supervisor's control API on loopback.
+    public var supervisorControl: String?
+    public var createdAt: String
+    public var state: String
+
+    public func host(_ name: String) -> HostRecord? { hosts.first { $0.name == name } }
+}
+
+/// Where clusters live on disk.
+public struct ClusterDirectory: Sendable {
+    public let path: String
+
+    public static var home: String {
+        ProcessInfo.processInfo.environment["FAULTLINE_HOME"] ?? "/tmp/faultline"
+    }
+
+    public static func all() -> [ClusterDirectory] {
+        let root = home + "/clusters"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.sorted().map { ClusterDirectory(path: root + "/" + $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.recordPath) }
+    }
+
+    public init(path: String) { self.path = path }
+    public init(cluster: String) { path = Self.home + "/clusters/" + cluster }
+
+    public var recordPath: String { path + "/cluster.json" }
+    public var tracePath: String { path + "/trace.jsonl" }
+    public var logsPath: String { path + "/logs" }
+    public var dataPath: String { path + "/data" }
+    public func logPath(_ host: String) -> String { logsPath + "/" + host + ".log" }
+
+    public func load() throws -> ClusterRecord {
+        let data = try Data(contentsOf: URL(fileURLWithPath: recordPath))
+        return try JSONDecoder().decode(ClusterRecord.self, from: data)
+    }
+
+    public func save(_ record: ClusterRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(record)
+        let temporary = recordPath + ".tmp"
+        try data.write(to: URL(fileURLWithPath: temporary))
+        _ = rename(temporary, recordPath)
+    }
+}
