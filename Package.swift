@@ -6,6 +6,7 @@
 //        -> Services (shells over an environment) -> Simulator (the virtual world)
 //        -> Net, Storage (the real world: sockets, files) -> EtcdServer, EtcdClient -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
+// Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
 import PackageDescription
 import class Foundation.ProcessInfo
 
@@ -32,6 +33,7 @@ let package = Package(
         .target(name: "Net", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(name: "Storage", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
         .target(name: "EtcdClient", dependencies: ["Base", "Wire", "Net"], swiftSettings: strictSettings),
+        .target(name: "Topology", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(
             name: "EtcdServer",
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Base", "Raft", "Storage"]),
         .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
         .testTarget(name: "TestbedTests", dependencies: ["Testbed"]),
+        .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )

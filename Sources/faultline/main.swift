@@ -15,6 +15,7 @@ let usage = """
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
       bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd)
+      topology     check topology files ('topology check FILE...') or show one resolved ('topology show FILE')
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -37,6 +38,8 @@ case "etcdctl":
     exit(EtcdctlCommand.run(arguments))
 case "crash-test":
     exit(CrashTestCommand.run(arguments))
+case "topology":
+    exit(TopologyCommand.run(arguments))
 case "bench":
     switch arguments.first {
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))

@@ -1,0 +1,183 @@
+//! LaunchCommand: the command line that starts a host's process, rendered from the topology and
+//! the addresses the testbed assigned. Built-in etcd hosts get etcd's standard flags (the same
+//! for `faultline etcd` and Debian's /usr/bin/etcd, so `--impl etcd` swaps one for the other);
+//! external hosts get their program's arguments with templates filled in.
+
+/// Where one host can be reached, as the testbed assigned it.
+public struct HostAddress: Sendable, Equatable {
+    /// The service IP other hosts dial.
+    public var ip: String
+    /// Where the process listens: `ip` in loopback mode, or `0.0.0.0` inside a namespace.
+    public var listenIP: String
+    public var clientPort: Int?
+    public var peerPort: Int?
+    public var dataDirectory: String
+
+    public init(ip: String, listenIP: String? = nil, clientPort: Int?, peerPort: Int?, dataDirectory: String) {
+        self.ip = ip
+        self.listenIP = listenIP ?? ip
+        self.clientPort = clientPort
+        self.peerPort = peerPort
+        self.dataDirectory = dataDirectory
+    }
+
+    /// The host's address with the ports its topology gives it.
+    public init(for host: Host, ip: String, listenIP: String? = nil, dataDirectory: String) {
+        self.init(ip: ip, listenIP: listenIP, clientPort: host.clientPort, peerPort: host.peerPort, dataDirectory: dataDirectory)
+    }
+}
+
+/// Every host's address, and what is shared by the whole cluster.
+public struct AddressPlan: Sendable, Equatable {
+    /// etcd's --initial-cluster-token: keeps members of different clusters from joining each other.
+    public var clusterToken: String
+    /// By host name. Invariant (checked when rendering): every host of the topology has one.
+    public var hosts: [String: HostAddress]
+
+    public init(clusterToken: String, hosts: [String: HostAddress]) {
+        self.clusterToken = clusterToken
+        self.hosts = hosts
+    }
+}
+
+/// Which etcd runs on hosts with the built-in role etcd.
+public enum EtcdImplementation: Sendable, Equatable {
+    /// `faultline etcd`, from the given faultline executable.
+    case builtin(faultline: String)
+    /// Real etcd with the same flags, Debian's /usr/bin/etcd unless given.
+    case real(etcd: String = Program.debianEtcdPath)
+}
+
+/// A process to start: the executable and its arguments (argv[1...]).
+public struct LaunchCommand: Sendable, Equatable, CustomStringConvertible {
+    public var executable: String
+    public var arguments: [String]
+
+    public init(executable: String, arguments: [String]) {
+        self.executable = executable
+        self.arguments = arguments
+    }
+
+    /// For logs: the words joined by spaces (not quoted for a shell).
+    public var description: String { ([executable] + arguments).joined(separator: " ") }
+}
+
+extension Program {
+    public static let debianEtcdPath = "/usr/bin/etcd"
+
+    /// etcd's flags for a founding member, as templates. `faultline etcd` takes the same flags
+    /// as etcd 3.4, so one list serves both implementations.
+    public static let etcdArgumentTemplates: [String] = [
+        "--name", "{{name}}",
+        "--data-dir", "{{data_dir}}",
+        "--listen-client-urls", "{{listen_client_url}}",
+        "--advertise-client-urls", "{{client_url}}",
+        "--listen-peer-urls", "{{listen_peer_url}}",
+        "--initial-advertise-peer-urls", "{{peer_url}}",
+        "--initial-cluster", "{{initial_cluster}}",
+        "--initial-cluster-token", "{{initial_cluster_token}}",
+        "--initial-cluster-state", "new",
+        "--heartbeat-interval", "{{heartbeat_ms}}",
+        "--election-timeout", "{{election_ms}}",
+    ]
+
+    /// Real etcd, as an external host's program would spell it.
+    public static let realEtcd = Program(path: debianEtcdPath, arguments: etcdArgumentTemplates)
+
+    /// The built-in store: `faultline etcd` with etcd's flags.
+    public static func builtinEtcd(faultline: String) -> Program {
+        Program(path: faultline, arguments: ["etcd"] + etcdArgumentTemplates)
+    }
+}
+
+extension Topology {
+    /// The command that starts `host`: its program for external hosts, etcd for role etcd (the
+    /// implementation `etcd` chooses), with the host's flags appended. Nil for roles that have no
+    /// built-in daemon yet (the Kubernetes roles).
+    public func launchCommand(for host: Host, plan: AddressPlan, etcd: EtcdImplementation) -> LaunchCommand? {
+        let program: Program
+        switch host.role {
+        case .external:
+            guard let external = host.program else {
+                preconditionFailure("external host '\(host.name)' has no program; loading should have refused it")
+            }
+            program = external
+        case .etcd:
+            switch etcd {
+            case .builtin(let faultline): program = .builtinEtcd(faultline: faultline)
+            case .real(let path): program = Program(path: path, arguments: Program.etcdArgumentTemplates)
+            }
+        case .apiserver, .scheduler, .controllerManager, .kubelet, .kubeProxy:
+            return nil
+        }
+        let arguments = (program.arguments + host.flags).map { render($0, for: host, plan: plan) }
+        return LaunchCommand(executable: program.path, arguments: arguments)
+    }
+
+    /// `template` with every `{{variable}}` replaced by its value for `host`.
+    public func render(_ template: String, for host: Host, plan: AddressPlan) -> String {
+        switch Template.parse(template) {
+        case .failure(let problem):
+            preconditionFailure("template of host '\(host.name)' was checked at load time but is invalid: \(problem)")
+        case .success(let pieces):
+            return pieces.map { piece in
+                switch piece {
+                case .literal(let text): return text
+                case .variable(let variable): return value(of: variable, for: host, plan: plan)
+                }
+            }.joined()
+        }
+    }
+
+    /// One variable's value. Missing addresses or ports are the caller's bug, not the file's:
+    /// loading already refused templates a host cannot fill.
+    public func value(of variable: TemplateVariable, for host: Host, plan: AddressPlan) -> String {
+        let address = Self.address(of: host, in: plan)
+        switch variable {
+        case .name: return host.name
+        case .ip: return address.ip
+        case .dataDirectory: return address.dataDirectory
+        case .clientURL: return Self.url(address.ip, Self.port(address.clientPort, "client", host))
+        case .peerURL: return Self.url(address.ip, Self.port(address.peerPort, "peer", host))
+        case .listenClientURL: return Self.url(address.listenIP, Self.port(address.clientPort, "client", host))
+        case .listenPeerURL: return Self.url(address.listenIP, Self.port(address.peerPort, "peer", host))
+        case .initialCluster:
+            return etcdHosts.map { member in
+                let memberAddress = Self.address(of: member, in: plan)
+                return "\(member.name)=" + Self.url(memberAddress.ip, Self.port(memberAddress.peerPort, "peer", member))
+            }.joined(separator: ",")
+        case .initialClusterToken: return plan.clusterToken
+        case .etcdEndpoints:
+            return etcdHosts.map { member in
+                let memberAddress = Self.address(of: member, in: plan)
+                return Self.url(memberAddress.ip, Self.port(memberAddress.clientPort, "client", member))
+            }.joined(separator: ",")
+        case .heartbeatMilliseconds: return Self.milliseconds(host.timing.heartbeat, "heartbeat", host)
+        case .electionMilliseconds: return Self.milliseconds(host.timing.election, "election", host)
+        }
+    }
+
+    static func address(of host: Host, in plan: AddressPlan) -> HostAddress {
+        guard let address = plan.hosts[host.name] else {
+            preconditionFailure("the address plan has no address for host '\(host.name)' (it has: \(plan.hosts.keys.sorted()))")
+        }
+        return address
+    }
+
+    static func port(_ port: Int?, _ kind: String, _ host: Host) -> Int {
+        guard let port else { preconditionFailure("host '\(host.name)' has no \(kind) port in the address plan") }
+        return port
+    }
+
+    static func url(_ ip: String, _ port: Int) -> String {
+        // An IPv6 address needs brackets in a URL.
+        ip.contains(":") ? "http://[\(ip)]:\(port)" : "http://\(ip):\(port)"
+    }
+
+    static func milliseconds(_ duration: GoDuration, _ field: String, _ host: Host) -> String {
+        guard let milliseconds = duration.wholeMilliseconds else {
+            preconditionFailure("\(field) \(duration) of host '\(host.name)' is not whole milliseconds; validation should have refused it")
+        }
+        return "\(milliseconds)"
+    }
+}

@@ -1,0 +1,115 @@
+//! LaunchCommandTests: the command lines the testbed starts hosts with — built-in etcd, real etcd
+//! with the same flags, and external programs with their templates filled in.
+
+import Testing
+@testable import Topology
+
+@Suite struct LaunchCommandTests {
+    /// etcd-1..3 at 10.0.0.1..3, data under /data.
+    func plan(for topology: Topology, listenIP: String? = nil) -> AddressPlan {
+        var hosts: [String: HostAddress] = [:]
+        for (index, host) in topology.hosts.enumerated() {
+            hosts[host.name] = HostAddress(for: host, ip: "10.0.0.\(index + 1)", listenIP: listenIP, dataDirectory: "/data/\(host.name)")
+        }
+        return AddressPlan(clusterToken: "fl-test", hosts: hosts)
+    }
+
+    let cluster = "etcd-1=http://10.0.0.1:2380,etcd-2=http://10.0.0.2:2380,etcd-3=http://10.0.0.3:2380"
+
+    @Test func builtinEtcdForThreeHosts() throws {
+        let topology = try load(etcd3(hostExtra: "\n    flags: [--snapshot-count=1000]"), file: "etcd-3.yaml")
+        let command = topology.launchCommand(for: topology.hosts[0], plan: plan(for: topology), etcd: .builtin(faultline: "/opt/fl/faultline"))
+        #expect(command?.executable == "/opt/fl/faultline")
+        #expect(command?.arguments == [
+            "etcd",
+            "--name", "etcd-1",
+            "--data-dir", "/data/etcd-1",
+            "--listen-client-urls", "http://10.0.0.1:2379",
+            "--advertise-client-urls", "http://10.0.0.1:2379",
+            "--listen-peer-urls", "http://10.0.0.1:2380",
+            "--initial-advertise-peer-urls", "http://10.0.0.1:2380",
+            "--initial-cluster", cluster,
+            "--initial-cluster-token", "fl-test",
+            "--initial-cluster-state", "new",
+            "--heartbeat-interval", "100",
+            "--election-timeout", "1000",
+            "--snapshot-count=1000",
+        ])
+        let second = topology.launchCommand(for: topology.hosts[1], plan: plan(for: topology), etcd: .builtin(faultline: "faultline"))
+        #expect(second?.arguments.prefix(3) == ["etcd", "--name", "etcd-2"])
+        #expect(second?.arguments.last == "1000", "etcd-2 has no extra flags")
+    }
+
+    @Test func realEtcdTakesTheSameFlags() throws {
+        let topology = try load(etcd3("defaults: {timing: fast}"))
+        let plan = plan(for: topology, listenIP: "0.0.0.0")
+        let builtin = topology.launchCommand(for: topology.hosts[2], plan: plan, etcd: .builtin(faultline: "faultline"))
+        let real = topology.launchCommand(for: topology.hosts[2], plan: plan, etcd: .real())
+        #expect(real?.executable == "/usr/bin/etcd")
+        #expect(builtin.map { Array($0.arguments.dropFirst()) } == real?.arguments)
+        #expect(real?.arguments.contains("http://0.0.0.0:2379") == true, "listens on the listen IP")
+        #expect(real?.arguments.contains("http://10.0.0.3:2379") == true, "advertises the service IP")
+        #expect(real?.arguments.suffix(4) == ["--heartbeat-interval", "50", "--election-timeout", "500"])
+    }
+
+    @Test func externalProgramsRenderTheirTemplates() throws {
+        let topology = try load("""
+            hosts:
+              - name: db-1
+                role: external
+                implements: etcd
+                timing: fast
+                ports: {client: 12379, peer: 12380}
+                program:
+                  path: /usr/local/bin/my-etcd
+                  args:
+                    - --name={{ name }}
+                    - "{{ip}}"
+                    - "{{data_dir}}"
+                    - "{{client_url}}"
+                    - "{{peer_url}}"
+                    - "{{listen_client_url}}"
+                    - "{{listen_peer_url}}"
+                    - "{{initial_cluster}}"
+                    - "{{initial_cluster_token}}"
+                    - "{{etcd_endpoints}}"
+                    - hb={{heartbeat_ms}},el={{election_ms}}
+                flags: ["--log={{data_dir}}/log"]
+              - {name: etcd-2, role: etcd}
+              - {name: watcher, role: external, program: {path: /bin/w, args: ["--endpoints={{etcd_endpoints}}"]}}
+            """)
+        let plan = plan(for: topology, listenIP: "0.0.0.0")
+        let command = topology.launchCommand(for: topology.hosts[0], plan: plan, etcd: .real())
+        #expect(command == LaunchCommand(executable: "/usr/local/bin/my-etcd", arguments: [
+            "--name=db-1", "10.0.0.1", "/data/db-1", "http://10.0.0.1:12379", "http://10.0.0.1:12380",
+            "http://0.0.0.0:12379", "http://0.0.0.0:12380", "db-1=http://10.0.0.1:12380,etcd-2=http://10.0.0.2:2380", "fl-test",
+            "http://10.0.0.1:12379,http://10.0.0.2:2379", "hb=50,el=500", "--log=/data/db-1/log",
+        ]))
+        let watcher = topology.launchCommand(for: topology.hosts[2], plan: plan, etcd: .real())
+        #expect(watcher?.arguments == ["--endpoints=http://10.0.0.1:12379,http://10.0.0.2:2379"])
+    }
+
+    @Test func kubernetesRolesHaveNoBuiltInCommandYet() throws {
+        let topology = try load(etcd3() + "\n  - {name: api, role: apiserver}")
+        let api = try #require(topology.host(named: "api"))
+        #expect(topology.launchCommand(for: api, plan: plan(for: topology), etcd: .builtin(faultline: "faultline")) == nil)
+    }
+
+    @Test func ipv6AddressesAreBracketed() throws {
+        let topology = try load("hosts:\n  - {name: a, role: etcd}")
+        let plan = AddressPlan(clusterToken: "t", hosts: ["a": HostAddress(for: topology.hosts[0], ip: "fd00::1", dataDirectory: "/d")])
+        #expect(topology.render("{{initial_cluster}} {{client_url}}", for: topology.hosts[0], plan: plan)
+            == "a=http://[fd00::1]:2380 http://[fd00::1]:2379")
+    }
+
+    @Test func templateParsing() {
+        #expect(Template.parse("a{{name}}b{{ ip }}") == .success([.literal("a"), .variable(.name), .literal("b"), .variable(.ip)]))
+        #expect(Template.parse("no templates") == .success([.literal("no templates")]))
+        #expect(Template.parse("}} alone") == .success([.literal("}} alone")]))
+        guard case .failure(let error) = Template.parse("{{}}") else {
+            Issue.record("an empty template name parsed")
+            return
+        }
+        #expect(error.description.contains("unknown template '{{}}'"))
+    }
+}
