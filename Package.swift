@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),

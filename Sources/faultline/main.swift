@@ -14,6 +14,11 @@ let usage = """
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
+      up           bring a cluster up from a topology (network namespaces, fault proxy, hosts)
+      status       a cluster's hosts, addresses, PIDs and states (-o json for scripts)
+      fault        break it: partition, isolate, cut, latency, kill, pause, restart, heal, list
+      logs         a host's captured output
+      down         take a cluster down (--all: everything Faultline left behind)
       bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd)
       topology     check topology files ('topology check FILE...') or show one resolved ('topology show FILE')
       help     this text
@@ -49,6 +54,18 @@ case "bench":
         FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover)\n".utf8))
         exit(2)
     }
+case "up":
+    exit(TestbedCommand.up(arguments))
+case "down":
+    exit(TestbedCommand.down(arguments))
+case "status":
+    exit(TestbedCommand.status(arguments))
+case "logs":
+    exit(TestbedCommand.logs(arguments))
+case "fault":
+    exit(TestbedCommand.fault(arguments))
+case "supervise":
+    exit(TestbedCommand.supervise(arguments))
 case "help", "-h", "--help":
     print(usage)
     exit(0)

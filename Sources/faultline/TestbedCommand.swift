@@ -1,0 +1,331 @@
+//! The testbed verbs: `up`, `down`, `status`, `logs`, `fault`, and the hidden `supervise` daemon.
+//!
+//!     faultline up Topologies/etcd-3.yaml [--name C] [--impl builtin|etcd] [--timeout 60s]
+//!     faultline status [C] [-o json]
+//!     faultline fault kill|terminate|pause|resume|restart HOST [--wipe] [-c C]
+//!     faultline fault partition --groups a,b/c | isolate HOST | cut --from A --to B | heal [RULE|--all] | list [-c C]
+//!     faultline logs C HOST
+//!     faultline down [C] | --all
+
+import Base
+import Foundation
+import Glibc
+import Net
+import Testbed
+import Topology
+
+enum TestbedCommand {
+    static func fail(_ message: String, code: Int32 = 2) -> Int32 {
+        FileHandle.standardError.write(Data("faultline: \(message)\n".utf8))
+        return code
+    }
+
+    static func log(_ line: String) { FileHandle.standardError.write(Data("\(line)\n".utf8)) }
+
+    // MARK: - up
+
+    static let upHelp = """
+        usage: faultline up TOPOLOGY [--name C] [--impl builtin|etcd] [--timeout 60s]
+
+        Brings a cluster up: one network namespace per host behind the fault proxy, each host's
+        program started and supervised. Prints the hosts and their service addresses once every
+        etcd member answers /health through the proxy. Needs root (network namespaces).
+        """
+
+    static func up(_ arguments: [String]) -> Int32 {
+        var path: String?
+        var name: String?
+        var impl = "builtin"
+        var timeout: Nanoseconds = 60 * Time.second
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                print(upHelp)
+                return 0
+            case "--name":
+                guard let value = remaining.popFirst() else { return fail("--name needs a value") }
+                name = value
+            case "--impl":
+                guard let value = remaining.popFirst(), ["builtin", "etcd"].contains(value) else { return fail("--impl takes builtin or etcd") }
+                impl = value
+            case "--timeout":
+                guard let value = remaining.popFirst(), let parsed = Time.parse(value), parsed > 0 else { return fail("--timeout takes a duration like 60s") }
+                timeout = parsed
+            case _ where argument.hasPrefix("-"):
+                return fail("up: unknown option \(argument)\n\n\(upHelp)")
+            default:
+                guard path == nil else { return fail("up: one topology at a time (got \(path!) and \(argument))") }
+                path = argument
+            }
+        }
+        guard let path else { return fail("up: missing TOPOLOGY (for example Topologies/etcd-3.yaml)\n\n\(upHelp)") }
+        guard getuid() == 0 else {
+            return fail("up: network namespaces need root; run as root (the loopback mode for non-root users is not built yet)")
+        }
+        let topology: Topology
+        do {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            topology = try Topology.load(text, file: path, defaultName: Topology.baseName(of: path))
+        } catch let error as DocumentError {
+            return fail("\(error)")
+        } catch {
+            return fail("cannot read \(path): \(error)")
+        }
+        let cluster = name ?? topology.name
+        guard cluster.range(of: #"^[a-z][a-z0-9-]{0,19}$"#, options: .regularExpression) != nil else {
+            return fail("cluster name '\(cluster)': use 1–20 lowercase letters, digits or '-', starting with a letter (--name)")
+        }
+        let directory = ClusterDirectory(cluster: cluster)
+        if FileManager.default.fileExists(atPath: directory.path) {
+            return fail("cluster '\(cluster)' already exists; 'faultline down \(cluster)' removes it, or pick another --name")
+        }
+        guard let slot = freeSlot() else { return fail("all \(NetworkPlan.slotsMax) cluster slots are in use; take one down first") }
+        let plan = NetworkPlan(cluster: cluster, slot: slot, hosts: topology.hosts.map(\.name))
+        let faultline = executablePath()
+        var addresses: [String: HostAddress] = [:]
+        for host in topology.hosts {
+            addresses[host.name] = HostAddress(for: host, ip: plan.serviceAddress(host.name), listenIP: "0.0.0.0",
+                dataDirectory: directory.dataPath + "/" + host.name)
+        }
+        let addressPlan = AddressPlan(clusterToken: "fl-\(cluster)", hosts: addresses)
+        var launches: [HostLaunch] = []
+        for host in topology.hosts {
+            guard let command = topology.launchCommand(for: host, plan: addressPlan,
+                etcd: impl == "etcd" ? .real() : .builtin(faultline: faultline))
+            else {
+                return fail("host '\(host.name)' has role \(host.role.rawValue), which has no built-in daemon yet; give it a program or use a topology without it")
+            }
+            let ports = [host.clientPort, host.peerPort].compactMap { $0 }
+            launches.append(HostLaunch(name: host.name, role: host.plays.rawValue, executable: command.executable,
+                arguments: command.arguments, ports: ports, dataDirectory: addresses[host.name]!.dataDirectory,
+                healthPort: host.playsEtcd ? host.clientPort : nil))
+        }
+        // Hand the plan to a detached supervisor, then wait for it to report the cluster ready.
+        let began = MonotonicClock.now()
+        do {
+            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+            let spec = LaunchSpec(cluster: cluster, topology: path, plan: plan, launches: launches, faultline: faultline)
+            try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: LaunchSpec.path(in: directory)))
+            let supervisor = Process()
+            supervisor.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
+            supervisor.arguments = [faultline, "supervise", directory.path]
+            _ = FileManager.default.createFile(atPath: directory.path + "/supervisor.log", contents: nil)
+            let output = FileHandle(forWritingAtPath: directory.path + "/supervisor.log")
+            supervisor.standardOutput = output
+            supervisor.standardError = output
+            supervisor.standardInput = FileHandle.nullDevice
+            try supervisor.run()
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory.path)
+            return fail("cannot start the supervisor: \(error)", code: 1)
+        }
+        let deadline = MonotonicClock.now() + timeout
+        while MonotonicClock.now() < deadline {
+            if let record = try? directory.load(), record.state == "ready" || record.state == "unready" {
+                let elapsed = Double(MonotonicClock.now() - began) / 1e9
+                printStatus(record)
+                print(String(format: "cluster '%@' %@ in %.2f s", cluster, record.state == "ready" ? "ready" : "up but not ready", elapsed))
+                return record.state == "ready" ? 0 : 1
+            }
+            let supervisorLog = (try? String(contentsOfFile: directory.path + "/supervisor.log", encoding: .utf8)) ?? ""
+            if supervisorLog.contains("cannot bring cluster") || supervisorLog.contains("cannot read") {
+                let message = supervisorLog.trimmingCharacters(in: .whitespacesAndNewlines)
+                try? FileManager.default.removeItem(atPath: directory.path)
+                return fail("up failed: \(message)", code: 1)
+            }
+            usleep(20_000)
+        }
+        return fail("cluster '\(cluster)' was not ready within \(timeout / Time.second) s; see \(directory.path)/logs (faultline down \(cluster) removes it)", code: 1)
+    }
+
+    /// The lowest cluster slot no recorded cluster and no leftover link uses.
+    static func freeSlot() -> Int? {
+        let used = Set(ClusterDirectory.all().compactMap { (try? $0.load())?.plan.slot })
+        let links = (try? String(contentsOfFile: "/proc/net/dev", encoding: .utf8)) ?? ""
+        return (0..<NetworkPlan.slotsMax).first { slot in !used.contains(slot) && !links.contains("fl\(slot)h0:") }
+    }
+
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    // MARK: - status, logs, down
+
+    static func cluster(_ name: String?) -> Result<ClusterDirectory, ExitCode> {
+        if let name {
+            let directory = ClusterDirectory(cluster: name)
+            guard FileManager.default.fileExists(atPath: directory.recordPath) else {
+                return .failure(ExitCode(fail("no cluster '\(name)' (running: \(ClusterDirectory.all().map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")))")))
+            }
+            return .success(directory)
+        }
+        let all = ClusterDirectory.all()
+        guard all.count == 1 else {
+            return .failure(ExitCode(fail(all.isEmpty ? "no cluster is up ('faultline up TOPOLOGY' starts one)"
+                : "several clusters are up (\(all.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))); name one with -c")))
+        }
+        return .success(all[0])
+    }
+
+    static func status(_ arguments: [String]) -> Int32 {
+        var name: String?
+        var json = false
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-o":
+                guard remaining.popFirst() == "json" else { return fail("status: -o takes json") }
+                json = true
+            case "-o=json", "--output=json": json = true
+            case "-c", "--cluster": name = remaining.popFirst()
+            case _ where argument.hasPrefix("-"): return fail("status: unknown option \(argument)")
+            default: name = argument
+            }
+        }
+        let directory: ClusterDirectory
+        switch cluster(name) {
+        case .success(let found): directory = found
+        case .failure(let code): return code.code
+        }
+        guard let record = try? directory.load() else { return fail("cannot read \(directory.recordPath)", code: 1) }
+        if json {
+            guard let data = try? Data(contentsOf: URL(fileURLWithPath: directory.recordPath)) else { return 1 }
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            printStatus(record)
+        }
+        return 0
+    }
+
+    static func printStatus(_ record: ClusterRecord) {
+        print("cluster \(record.name) (\(record.topology)): \(record.state)")
+        let header = ["HOST", "ROLE", "NAMESPACE", "SERVICE ADDRESS", "PID", "STATE"]
+        let rows = record.hosts.map { host in
+            [host.name, host.role, host.namespace, host.ports.map { "\(host.serviceAddress):\($0)" }.joined(separator: ","),
+                host.pid.map(String.init) ?? "-", host.state.rawValue + (host.lastExit.map { " (\($0))" } ?? "")]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+
+    static func logs(_ arguments: [String]) -> Int32 {
+        guard arguments.count == 2 else { return fail("usage: faultline logs CLUSTER HOST (HOST may be 'proxy')") }
+        let directory = ClusterDirectory(cluster: arguments[0])
+        guard let text = try? String(contentsOfFile: directory.logPath(arguments[1]), encoding: .utf8) else {
+            return fail("no log for host '\(arguments[1])' in cluster '\(arguments[0])' (\(directory.logPath(arguments[1])))")
+        }
+        print(text, terminator: "")
+        return 0
+    }
+
+    static func down(_ arguments: [String]) -> Int32 {
+        if arguments == ["--all"] {
+            Cleanup.downAll(log: log)
+            return 0
+        }
+        guard arguments.count <= 1, !(arguments.first?.hasPrefix("-") ?? false) else { return fail("usage: faultline down [CLUSTER] | --all") }
+        switch cluster(arguments.first) {
+        case .success(let directory):
+            Cleanup.down(directory, log: log)
+            return 0
+        case .failure(let code):
+            return code.code
+        }
+    }
+
+    // MARK: - fault
+
+    static let faultHelp = """
+        usage: faultline fault VERB ... [-c CLUSTER]
+
+          kill|terminate|pause|resume HOST       SIGKILL, SIGTERM, SIGSTOP, SIGCONT
+          restart HOST [--wipe]                  stop and start again (--wipe: with an empty data directory)
+          partition --groups a,b/c [--mode blackhole|reject]
+          isolate HOST [--mode blackhole|reject]
+          cut --from A --to B [--mode blackhole|reject]
+          latency --from A --to B --delay 200ms [--jitter 50ms]
+          bandwidth --from A --to B --rate 1MB/s
+          reset --from A --to B
+          heal RULE | --all
+          list [-o json]
+        """
+
+    static func fault(_ arguments: [String]) -> Int32 {
+        var words: [String] = []
+        var options: [String: String] = [:]
+        var name: String?
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-h", "--help":
+                print(faultHelp)
+                return 0
+            case "-c", "--cluster": name = remaining.popFirst()
+            case "--wipe", "--all": options[argument] = "true"
+            case _ where argument.hasPrefix("--"):
+                guard let value = remaining.popFirst() else { return fail("fault: \(argument) needs a value") }
+                options[argument] = value
+            case "-o":
+                options["-o"] = remaining.popFirst()
+            default: words.append(argument)
+            }
+        }
+        guard let verb = words.first else { return fail("fault: missing VERB\n\n\(faultHelp)") }
+        let directory: ClusterDirectory
+        switch cluster(name) {
+        case .success(let found): directory = found
+        case .failure(let code): return code.code
+        }
+        guard let record = try? directory.load(), let control = record.supervisorControl,
+            let endpoint = try? Endpoint(parsing: control)
+        else { return fail("cluster '\(record(of: directory))' has no running supervisor; 'faultline down' and 'up' again", code: 1) }
+        let client = HTTPClient(endpoint: endpoint)
+        func call(_ method: String, _ path: String, _ body: Any?) -> Int32 {
+            let bytes = body.flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { Array($0) }
+            do {
+                let response = try client.request(method, path, body: bytes, timeout: 30 * Time.second)
+                guard response.status == 200 else { return fail("fault \(verb): \(response.text)", code: 1) }
+                if !response.text.isEmpty && response.text != "{\"ok\":true}" { print(response.text) }
+                return 0
+            } catch {
+                return fail("fault \(verb): the supervisor did not answer: \(error)", code: 1)
+            }
+        }
+        switch verb {
+        case "kill", "terminate", "pause", "resume", "restart":
+            guard words.count == 2 else { return fail("fault \(verb) takes one HOST") }
+            return call("POST", "/process", ["verb": verb, "host": words[1], "wipe": options["--wipe"] != nil])
+        case "list":
+            return call("GET", "/faults", nil)
+        case "heal":
+            if options["--all"] != nil { return call("DELETE", "/faults", nil) }
+            guard words.count == 2 else { return fail("fault heal takes a RULE id or --all") }
+            return call("DELETE", "/faults/\(words[1])", nil)
+        case "partition", "isolate", "cut", "latency", "bandwidth", "reset":
+            var rule: [String: Any] = ["kind": verb]
+            if words.count == 2 { rule["host"] = words[1] }
+            for (option, value) in options where option.hasPrefix("--") {
+                rule[String(option.dropFirst(2))] = option == "--groups"
+                    ? value.split(separator: "/").map { $0.split(separator: ",").map(String.init) } as Any : value as Any
+            }
+            return call("POST", "/faults", [rule])
+        default:
+            return fail("fault: unknown verb '\(verb)'\n\n\(faultHelp)")
+        }
+    }
+
+    static func record(of directory: ClusterDirectory) -> String { (directory.path as NSString).lastPathComponent }
+
+    // MARK: - supervise (the daemon `up` starts)
+
+    static func supervise(_ arguments: [String]) -> Int32 {
+        guard arguments.count == 1 else { return fail("usage: faultline supervise CLUSTER_DIRECTORY (started by 'faultline up')") }
+        return SupervisorService.run(directory: ClusterDirectory(path: arguments[0])) { line in
+            let stamp = ISO8601DateFormatter().string(from: Date())
+            FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+        }
+    }
+}
