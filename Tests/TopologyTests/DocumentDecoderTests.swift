@@ -3,7 +3,7 @@
 //! each at file:line:column.
 
 import Testing
-@testable import Topology
+import Topology
 
 struct Sample: Decodable, Equatable {
     var text: String

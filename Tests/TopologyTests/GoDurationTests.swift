@@ -2,7 +2,7 @@
 //! everything else.
 
 import Testing
-@testable import Topology
+import Topology
 
 @Suite struct GoDurationTests {
     func parsed(_ text: String) -> Int64? {

@@ -2,7 +2,7 @@
 //! literals plain), and malformed JSON is refused at the right line and column.
 
 import Testing
-@testable import Topology
+import Topology
 
 @Suite struct JSONReaderTests {
     func jsonShape(_ text: String) -> String? {

@@ -2,7 +2,7 @@
 //! with the same flags, and external programs with their templates filled in.
 
 import Testing
-@testable import Topology
+import Topology
 
 @Suite struct LaunchCommandTests {
     /// etcd-1..3 at 10.0.0.1..3, data under /data.

@@ -3,7 +3,7 @@
 
 import Foundation
 import Testing
-@testable import Topology
+import Topology
 
 enum Shipped {
     static let directory = URL(fileURLWithPath: #filePath)

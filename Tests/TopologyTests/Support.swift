@@ -2,7 +2,7 @@
 //! error's position and wording, and print a node tree compactly so tests can compare shapes.
 
 import Testing
-@testable import Topology
+import Topology
 
 /// The error `body` throws, or nil if it succeeds.
 func failure<Value>(_ body: () throws(DocumentError) -> Value) -> DocumentError? {

@@ -2,7 +2,7 @@
 //! topology load equal, and every validation error names the right line and column.
 
 import Testing
-@testable import Topology
+import Topology
 
 func load(_ yaml: String, file: String = "test.yaml") throws(DocumentError) -> Topology {
     try Topology.load(yaml, file: file)

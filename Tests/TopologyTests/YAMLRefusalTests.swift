@@ -2,7 +2,7 @@
 //! with a message that says what to write instead.
 
 import Testing
-@testable import Topology
+import Topology
 
 @Suite struct YAMLRefusalTests {
     @Test func anchorsAndAliases() {

@@ -2,7 +2,7 @@
 //! positions errors will later point at.
 
 import Testing
-@testable import Topology
+import Topology
 
 @Suite struct YAMLSubsetTests {
     @Test func blockMappingsNest() {
