@@ -64,8 +64,8 @@ public final class Supervisor: @unchecked Sendable {
             for launch in launches { try supervisor.start(launch.name) }
             supervisor.update { $0.state = "running" }
         } catch {
+            // The caller reports the error and removes the directory (it holds the logs).
             supervisor.down()
-            try? FileManager.default.removeItem(atPath: directory.path)
             throw error
         }
         return supervisor

@@ -103,11 +103,11 @@ enum TestbedCommand {
         }
         // Hand the plan to a detached supervisor, then wait for it to report the cluster ready.
         let began = MonotonicClock.now()
+        let supervisor = Process()
         do {
             try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
             let spec = LaunchSpec(cluster: cluster, topology: path, plan: plan, launches: launches, faultline: faultline)
             try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: LaunchSpec.path(in: directory)))
-            let supervisor = Process()
             supervisor.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
             supervisor.arguments = [faultline, "supervise", directory.path]
             _ = FileManager.default.createFile(atPath: directory.path + "/supervisor.log", contents: nil)
@@ -128,11 +128,17 @@ enum TestbedCommand {
                 print(String(format: "cluster '%@' %@ in %.2f s", cluster, record.state == "ready" ? "ready" : "up but not ready", elapsed))
                 return record.state == "ready" ? 0 : 1
             }
-            let supervisorLog = (try? String(contentsOfFile: directory.path + "/supervisor.log", encoding: .utf8)) ?? ""
-            if supervisorLog.contains("cannot bring cluster") || supervisorLog.contains("cannot read") {
-                let message = supervisorLog.trimmingCharacters(in: .whitespacesAndNewlines)
-                try? FileManager.default.removeItem(atPath: directory.path)
-                return fail("up failed: \(message)", code: 1)
+            if !supervisor.isRunning {
+                let supervisorLog = (try? String(contentsOfFile: directory.path + "/supervisor.log", encoding: .utf8)) ?? ""
+                let logs = (try? FileManager.default.contentsOfDirectory(atPath: directory.logsPath)) ?? []
+                var detail = ""
+                for name in logs.sorted() {
+                    let text = (try? String(contentsOfFile: directory.logsPath + "/" + name, encoding: .utf8)) ?? ""
+                    let tail = text.split(separator: "\n").suffix(5).joined(separator: "\n    ")
+                    if !tail.isEmpty { detail += "\n  \(name):\n    \(tail)" }
+                }
+                Cleanup.down(directory, log: { _ in })
+                return fail("up failed: \(supervisorLog.trimmingCharacters(in: .whitespacesAndNewlines))\(detail)", code: 1)
             }
             usleep(20_000)
         }
