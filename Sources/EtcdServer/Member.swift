@@ -174,6 +174,7 @@ public final class EtcdMember: @unchecked Sendable {
         loop.execute { [self] in
             replica.tick()
             syncPeers()
+            replica.raft.advanceElectionTicks()
         }
         try transport.start()
         for url in configuration.listenClientURLs {

@@ -201,6 +201,15 @@ extension Raft {
             }
         }
 
+        /// Moves a follower's election clock to one tick before the minimum election timeout, as
+        /// etcd does at start (`--initial-election-tick-advance`): a fresh cluster elects its first
+        /// leader within a tick or so instead of a whole election timeout. Pre-vote keeps this
+        /// from disturbing a cluster that already has a leader.
+        public func advanceElectionTicks() {
+            guard role == .follower, leader == Raft.none else { return }
+            electionElapsed = max(electionElapsed, config.electionTicks - 1)
+        }
+
         /// Starts handing leadership to `target`; the leader stops accepting proposals until the
         /// transfer completes or an election timeout passes.
         public func transferLeadership(to target: NodeID) {

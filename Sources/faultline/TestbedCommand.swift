@@ -250,7 +250,9 @@ enum TestbedCommand {
           kill|terminate|pause|resume HOST       SIGKILL, SIGTERM, SIGSTOP, SIGCONT
           restart HOST [--wipe]                  stop and start again (--wipe: with an empty data directory)
           partition --groups a,b/c [--mode blackhole|reject]
-          isolate HOST [--mode blackhole|reject]
+          isolate HOST [--mode blackhole|reject] [--include-client]
+                                                 cut HOST off from every other host (and, with
+                                                 --include-client, from the root namespace too)
           cut --from A --to B [--mode blackhole|reject]
           latency --from A --to B --delay 200ms [--jitter 50ms]
           bandwidth --from A --to B --rate 1MB/s
