@@ -54,7 +54,12 @@ private func connect(_ address: String, _ port: Int, from namespace: String?) ->
     }
 }
 
-@Suite(.serialized, .enabled(if: isRoot, "network namespaces need root")) struct NamespaceTests {
+/// Every test that creates namespaces runs inside this suite, one at a time: `down --all` in one
+/// of them would otherwise remove another's namespaces.
+@Suite(.serialized, .enabled(if: isRoot, "network namespaces need root")) enum RootTests {}
+
+extension RootTests {
+@Suite struct NamespaceTests {
     @Test func hostsReachOnlyTheSwitchAndTeardownIsComplete() throws {
         let plan = NetworkPlan(cluster: "nt\(getpid() % 100_000)", slot: 31, hosts: ["a", "b"])
         Namespaces.destroy(plan)
@@ -97,4 +102,22 @@ private func connect(_ address: String, _ port: Int, from namespace: String?) ->
         #expect(!run(["/usr/sbin/ip", "link", "show"]).output.contains("fl31h0"), "the client link was left behind")
         #expect(!run(["/usr/sbin/ip", "route", "show"]).output.contains("10.231.255.0/24"), "the route was left behind")
     }
+
+    @Test func downAllRemovesWhatNoRecordKnows() throws {
+        // A namespace and a client link as a crashed run would leave them, with a process inside.
+        let plan = NetworkPlan(cluster: "orphan\(getpid() % 10_000)", slot: 28, hosts: ["a"])
+        Namespaces.destroy(plan)
+        try Namespaces.create(plan)
+        let sleeper = Process()
+        let command = Namespaces.exec(in: plan.namespace("a")) + ["/bin/sleep", "300"]
+        sleeper.executableURL = URL(fileURLWithPath: command[0])
+        sleeper.arguments = Array(command.dropFirst())
+        try sleeper.run()
+        Cleanup.downAll(log: { _ in })
+        sleeper.waitUntilExit()
+        #expect(sleeper.terminationReason == .uncaughtSignal, "the process inside was not stopped")
+        #expect(try Namespaces.existing(prefix: plan.prefix).isEmpty, "namespaces left behind")
+        #expect(!run(["/usr/sbin/ip", "link", "show"]).output.contains("fl28h0"), "the client link was left behind")
+    }
+}
 }

@@ -7,7 +7,6 @@ import Foundation
 import Testbed
 import Testing
 
-private let isRoot = getuid() == 0
 
 /// A script that stands in for `faultline`: `proxy …` prints "proxy ready" and sleeps.
 private func fakeFaultline() throws -> String {
@@ -37,7 +36,8 @@ private func waitFor(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-@Suite(.serialized, .enabled(if: isRoot, "network namespaces need root")) struct SupervisorTests {
+extension RootTests {
+@Suite struct SupervisorTests {
     func launches(_ hosts: [String], data: String) -> [HostLaunch] {
         hosts.map { HostLaunch(name: $0, role: "external", executable: "/bin/sleep", arguments: ["300"], ports: [7000],
             dataDirectory: data + "/" + $0, healthPort: nil) }
@@ -123,4 +123,5 @@ private func waitFor(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
         #expect(!FileManager.default.fileExists(atPath: directory.path))
         supervisor.down()  // nothing left to do; must not fail
     }
+}
 }
