@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "NetTests", dependencies: ["Base", "Net"]),
         .testTarget(name: "StorageTests", dependencies: ["Base", "Raft", "Storage"]),
         .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
-        .testTarget(name: "TestbedTests", dependencies: ["Base", "Testbed", "EtcdClient"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

@@ -6,6 +6,7 @@
 import Base
 import Foundation
 import Glibc
+import Net
 
 public final class EventLoop: @unchecked Sendable {
     // Invariant: `jobs`, `stopping` are guarded by `mutex`; `onTick` is set before `start` and
@@ -41,11 +42,9 @@ public final class EventLoop: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    public static func now() -> Nanoseconds {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)
-    }
+    /// The member's monotonic clock: the real one, unless the testbed makes it drift
+    /// (`FaultClock`), in which case ticks and lease expiry follow the drifting clock.
+    public static func now() -> Nanoseconds { FaultClock.shared.monotonic() }
 
     public var isLoopThread: Bool {
         guard let loopThreadID else { return false }
@@ -102,7 +101,8 @@ public final class EventLoop: @unchecked Sendable {
         while true {
             pthread_mutex_lock(&mutex)
             while jobsHead == jobs.count && !stopping && Self.now() < nextTick {
-                var deadline = timespec(tv_sec: Int(nextTick / Time.second), tv_nsec: Int(nextTick % Time.second))
+                let realDeadline = FaultClock.shared.realInstant(of: nextTick)
+                var deadline = timespec(tv_sec: Int(realDeadline / Time.second), tv_nsec: Int(realDeadline % Time.second))
                 pthread_cond_timedwait(&condition, &mutex, &deadline)
             }
             if stopping && jobsHead == jobs.count {

@@ -6,6 +6,7 @@
 import Base
 import EtcdAPI
 import Foundation
+import Net
 import Raft
 import Services
 
@@ -134,7 +135,7 @@ extension EtcdMember {
     }
 
     /// Unix seconds, as etcd mixes into an added member's id (only for uniqueness).
-    private func wallClockSeconds() -> Int { Int(Date().timeIntervalSince1970) }
+    private func wallClockSeconds() -> Int { Int(FaultClock.shared.wallNow().timeIntervalSince1970) }
 
     private func isActive(_ id: UInt64) -> Bool {
         id == memberID || (lastHeard[id].map { EventLoop.now() - $0 <= Self.activeWithin } ?? false)

@@ -108,7 +108,7 @@ public final class Supervisor: @unchecked Sendable {
         guard let host = lock.withLock({ record.host(name) }) else { throw SupervisorError("no host '\(name)'") }
         try FileManager.default.createDirectory(atPath: host.launch.dataDirectory, withIntermediateDirectories: true)
         let command = Namespaces.exec(in: host.namespace) + [host.launch.executable] + host.launch.arguments
-        let process = try spawn(command, logPath: directory.logPath(name))
+        let process = try spawn(command, logPath: directory.logPath(name), environment: ["FAULTLINE_CLOCK": clockPath(name)])
         process.terminationHandler = { [weak self] ended in self?.exited(name, ended) }
         lock.withLock {
             processes[name] = process
@@ -123,7 +123,10 @@ public final class Supervisor: @unchecked Sendable {
         trace.append(["kind": "process", "host": name, "event": "start", "pid": Int(process.processIdentifier)])
     }
 
-    private func spawn(_ command: [String], logPath: String) throws -> Process {
+    /// The clock file a host's own components read (`FaultClock`); external programs ignore it.
+    public func clockPath(_ host: String) -> String { directory.path + "/clock-" + host + ".json" }
+
+    private func spawn(_ command: [String], logPath: String, environment: [String: String] = [:]) throws -> Process {
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         guard let output = FileHandle(forWritingAtPath: logPath) else { throw SupervisorError("cannot open \(logPath)") }
         output.seekToEndOfFile()
@@ -133,6 +136,9 @@ public final class Supervisor: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         do { try process.run() } catch { throw SupervisorError("cannot start \(command.joined(separator: " ")): \(error)") }
         try? output.close()
         return process
@@ -186,8 +192,21 @@ public final class Supervisor: @unchecked Sendable {
             }
             try start(name)
         default:
-            throw SupervisorError("unknown process fault '\(verb)' (kill, terminate, pause, resume, restart)")
+            throw SupervisorError("unknown process fault '\(verb)' (kill, terminate, pause, resume, restart, skew)")
         }
+    }
+
+    /// Skews the host's wall clock by `offset` and makes its monotonic clock run at `rate`
+    /// (our own components only: they read `FaultClock`). Offset 0 and rate 1 undo it.
+    public func skew(host name: String, offset: Nanoseconds, rate: Double) throws {
+        guard lock.withLock({ record.host(name) }) != nil else {
+            throw SupervisorError("no host '\(name)' in cluster '\(record.name)'")
+        }
+        guard FaultClock.rateRange.contains(rate) else {
+            throw SupervisorError("clock rate \(rate) is outside \(FaultClock.rateRange.lowerBound)...\(FaultClock.rateRange.upperBound)")
+        }
+        try FaultClock.write(FaultClock.Setting(offsetNanoseconds: offset, rate: rate), to: clockPath(name))
+        trace.append(["kind": "fault", "host": name, "event": "skew", "offset_ns": Int(offset), "rate": rate])
     }
 
     /// SIGTERM (after SIGCONT, in case it is paused), then SIGKILL after `grace`; waits for the exit.

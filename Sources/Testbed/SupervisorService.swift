@@ -97,6 +97,10 @@ public enum SupervisorService {
                 let verb = object["verb"] as? String, let host = object["host"] as? String
             else { return failure(400, "expected {\"verb\":…,\"host\":…}") }
             do {
+                if verb == "skew" {
+                    try supervisor.skew(host: host, offset: Nanoseconds(object["offset_ns"] as? Int ?? 0), rate: object["rate"] as? Double ?? 1)
+                    return (200, json(["ok": true]))
+                }
                 try supervisor.fault(verb, host: host, wipe: object["wipe"] as? Bool ?? false)
                 return (200, json(["ok": true]))
             } catch {

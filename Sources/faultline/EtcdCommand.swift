@@ -6,6 +6,7 @@ import Dispatch
 import EtcdServer
 import Foundation
 import Glibc
+import Net
 
 enum EtcdCommand {
     static func run(_ arguments: [String]) -> Int32 {
@@ -22,7 +23,7 @@ enum EtcdCommand {
         }
         let name = configuration.name
         let log: @Sendable (String) -> Void = { line in
-            let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+            let stamp = ISO8601DateFormatter.string(from: FaultClock.shared.wallNow(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
             FileHandle.standardError.write(Data("\(stamp) \(name): \(line)\n".utf8))
         }
         let member: EtcdMember

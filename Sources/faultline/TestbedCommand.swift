@@ -249,6 +249,9 @@ enum TestbedCommand {
 
           kill|terminate|pause|resume HOST       SIGKILL, SIGTERM, SIGSTOP, SIGCONT
           restart HOST [--wipe]                  stop and start again (--wipe: with an empty data directory)
+          skew HOST +30s [--rate 1.5]            move the host's wall clock; --rate makes its monotonic
+                                                 clock run fast or slow (our own components only;
+                                                 'skew HOST 0' undoes it)
           partition --groups a,b/c [--mode blackhole|reject]
           isolate HOST [--mode blackhole|reject] [--include-client]
                                                  cut HOST off from every other host (and, with
@@ -306,6 +309,15 @@ enum TestbedCommand {
         case "kill", "terminate", "pause", "resume", "restart":
             guard words.count == 2 else { return fail("fault \(verb) takes one HOST") }
             return call("POST", "/process", ["verb": verb, "host": words[1], "wipe": options["--wipe"] != nil])
+        case "skew":
+            guard words.count == 3 else { return fail("fault skew takes HOST and an offset like +30s, -2s or 0") }
+            let text = words[2]
+            let negative = text.hasPrefix("-")
+            let magnitude = text.hasPrefix("+") || negative ? String(text.dropFirst()) : text
+            guard let offset = magnitude == "0" ? 0 : Time.parse(magnitude) else { return fail("fault skew: '\(text)' is not an offset like +30s, -500ms or 0") }
+            let rate = options["--rate"].flatMap(Double.init) ?? 1
+            guard options["--rate"] == nil || Double(options["--rate"]!) != nil else { return fail("fault skew: --rate takes a number like 1.5") }
+            return call("POST", "/process", ["verb": "skew", "host": words[1], "offset_ns": Int(negative ? -offset : offset), "rate": rate])
         case "list":
             return call("GET", "/faults", nil)
         case "heal":

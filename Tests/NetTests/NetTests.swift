@@ -312,3 +312,36 @@ extension ByteReader {
         return copy.uint32() ?? .max
     }
 }
+
+@Suite struct FaultClockTests {
+    @Test func driftIsContinuousAndInvertible() {
+        let clock = FaultClock(path: nil)
+        let start = clock.monotonic(real: 1_000 * Time.second)
+        #expect(start == 1_000 * Time.second, "without a setting the clock is the real one")
+        clock.apply(FaultClock.Setting(rate: 2), real: 1_000 * Time.second)
+        #expect(clock.monotonic(real: 1_001 * Time.second) == 1_002 * Time.second, "rate 2: one real second is two")
+        // A change of rate never makes the clock jump.
+        let before = clock.monotonic(real: 1_010 * Time.second)
+        clock.apply(FaultClock.Setting(rate: 0.5), real: 1_010 * Time.second)
+        #expect(clock.monotonic(real: 1_010 * Time.second) == before)
+        #expect(clock.monotonic(real: 1_012 * Time.second) == before + Time.second)
+        #expect(clock.realInstant(of: before + Time.second) == 1_012 * Time.second)
+    }
+
+    @Test func readsItsFileAndSkewsOnlyTheWallClock() throws {
+        let path = NSTemporaryDirectory() + "fl-clock-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let clock = FaultClock(path: path)
+        let realWall = Date()
+        #expect(abs(clock.wallNow().timeIntervalSince(realWall)) < 1)
+        try FaultClock.write(FaultClock.Setting(offsetNanoseconds: 30 * Time.second, rate: 1), to: path)
+        usleep(150_000)  // the file is checked at most every 100 ms
+        #expect(abs(clock.wallNow().timeIntervalSince(Date()) - 30) < 1, "the wall clock is 30 s ahead")
+        let monotonic = clock.monotonic()
+        #expect(abs(monotonic - FaultClock.realMonotonic()) < Time.second, "skew alone leaves the monotonic clock alone")
+        // A bad file is ignored: the last good setting stays.
+        try "not json".write(toFile: path, atomically: true, encoding: .utf8)
+        usleep(150_000)
+        #expect(clock.setting.offsetNanoseconds == 30 * Time.second)
+    }
+}

@@ -4,6 +4,7 @@
 
 import Base
 import Foundation
+import Net
 import Testbed
 import Testing
 
@@ -87,6 +88,12 @@ extension RootTests {
         #expect(throws: SupervisorError.self) { try supervisor.fault("explode", host: "a") }
         #expect(throws: SupervisorError.self) { try supervisor.fault("kill", host: "nobody") }
 
+        // skew: the host's clock file says what its FaultClock will read; bad rates are refused.
+        try supervisor.skew(host: "a", offset: 30 * Time.second, rate: 1.5)
+        let clock = FaultClock(path: supervisor.clockPath("a"))
+        #expect(abs(clock.wallNow().timeIntervalSince(Date()) - 30) < 1 && clock.setting.rate == 1.5)
+        #expect(throws: SupervisorError.self) { try supervisor.skew(host: "a", offset: 0, rate: 0) }
+
         // The trace has every event, in order, with monotonic timestamps.
         let lines = try String(contentsOfFile: directory.tracePath, encoding: .utf8).split(separator: "\n")
         let events = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -96,7 +103,7 @@ extension RootTests {
             guard let host = event["host"] as? String, host == "a" else { return nil }
             return event["event"] as? String
         }
-        #expect(sequence == ["start", "pause", "resume", "kill", "exit", "restart-wipe", "start"], "\(sequence)")
+        #expect(sequence == ["start", "pause", "resume", "kill", "exit", "restart-wipe", "start", "skew"], "\(sequence)")
 
         // Down: every process gone, the network gone.
         let pidAfter = try #require(restarted?.pid)
