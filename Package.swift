@@ -38,10 +38,11 @@ let package = Package(
             name: "EtcdServer",
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
             swiftSettings: strictSettings),
-        .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
+        .target(name: "FaultRules", dependencies: ["Base"], swiftSettings: strictSettings),
+        .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "FaultRules"], swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "FaultRules"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
@@ -51,7 +52,8 @@ let package = Package(
         .testTarget(name: "NetTests", dependencies: ["Base", "Net"]),
         .testTarget(name: "StorageTests", dependencies: ["Base", "Raft", "Storage"]),
         .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
-        .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient", "FaultRules"]),
+        .testTarget(name: "FaultRulesTests", dependencies: ["Base", "FaultRules"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

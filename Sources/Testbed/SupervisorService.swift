@@ -62,19 +62,12 @@ public enum SupervisorService {
             return 1
         }
         supervisor.setControl("127.0.0.1:\(server.port)", pid: getpid(), command: CommandLine.arguments)
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { finished.signal() }
-            source.resume()
-            sources.append(source)
-        }
+        let signals = TerminationSignals.signal(finished)
         let ready = supervisor.waitReady(timeout: 60 * Time.second)
         supervisor.markReady(ready)
         log(ready ? "cluster '\(spec.cluster)' is ready" : "cluster '\(spec.cluster)' did not become ready within 60 s")
         finished.wait()
+        _ = signals
         log("taking cluster '\(spec.cluster)' down")
         supervisor.down()
         server.stop()

@@ -38,16 +38,9 @@ enum EtcdCommand {
             return 1
         }
         // SIGTERM and SIGINT stop cleanly; SIGKILL is what the crash test uses.
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stopped.signal() }
-            source.resume()
-            sources.append(source)
-        }
+        let signals = TerminationSignals.signal(stopped)
         stopped.wait()
+        _ = signals
         log("stopping")
         member.stop()
         return 0

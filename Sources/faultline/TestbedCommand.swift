@@ -275,7 +275,7 @@ enum TestbedCommand {
                 print(faultHelp)
                 return 0
             case "-c", "--cluster": name = remaining.popFirst()
-            case "--wipe", "--all": options[argument] = "true"
+            case "--wipe", "--all", "--include-client": options[argument] = "true"
             case _ where argument.hasPrefix("--"):
                 guard let value = remaining.popFirst() else { return fail("fault: \(argument) needs a value") }
                 options[argument] = value
@@ -324,20 +324,51 @@ enum TestbedCommand {
             if options["--all"] != nil { return call("DELETE", "/faults", nil) }
             guard words.count == 2 else { return fail("fault heal takes a RULE id or --all") }
             return call("DELETE", "/faults/\(words[1])", nil)
-        case "partition", "isolate", "cut", "latency", "bandwidth", "reset":
+        case "partition", "isolate", "cut", "latency":
             var rule: [String: Any] = ["kind": verb]
-            if words.count == 2 { rule["host"] = words[1] }
-            for (option, value) in options where option.hasPrefix("--") {
-                rule[String(option.dropFirst(2))] = option == "--groups"
-                    ? value.split(separator: "/").map { $0.split(separator: ",").map(String.init) } as Any : value as Any
+            if let mode = options["--mode"] {
+                guard ["blackhole", "reject"].contains(mode) else { return fail("fault \(verb): --mode takes blackhole or reject") }
+                rule["mode"] = mode
+            }
+            switch verb {
+            case "partition":
+                guard let groups = options["--groups"] else { return fail("fault partition needs --groups like etcd-1,etcd-2/etcd-3") }
+                rule["groups"] = groups.split(separator: "/").map { $0.split(separator: ",").map(String.init) }
+            case "isolate":
+                guard words.count == 2 else { return fail("fault isolate takes one HOST") }
+                rule["host"] = words[1]
+                if options["--include-client"] != nil { rule["include_client"] = true }
+            default:
+                guard let from = options["--from"], let to = options["--to"] else { return fail("fault \(verb) needs --from HOST --to HOST") }
+                rule["from"] = from
+                rule["to"] = to
+                if verb == "latency" {
+                    guard let delay = options["--delay"].flatMap(Time.parse), delay > 0 else { return fail("fault latency needs --delay like 200ms") }
+                    rule["delay_ns"] = Int(delay)
+                    if let text = options["--jitter"] {
+                        guard let jitter = Time.parse(text) else { return fail("fault latency: --jitter takes a duration like 50ms") }
+                        rule["jitter_ns"] = Int(jitter)
+                    }
+                }
             }
             return call("POST", "/faults", [rule])
+        case "bandwidth", "reset":
+            return fail("fault \(verb) is not built yet (partition, isolate, cut and latency are)")
         default:
             return fail("fault: unknown verb '\(verb)'\n\n\(faultHelp)")
         }
     }
 
     static func record(of directory: ClusterDirectory) -> String { (directory.path as NSString).lastPathComponent }
+
+    // MARK: - proxy (the daemon the supervisor starts in the switch namespace)
+
+    static func proxy(_ arguments: [String]) -> Int32 {
+        guard arguments.count == 4, arguments[0] == "--config", arguments[2] == "--control" else {
+            return fail("usage: faultline proxy --config FILE --control HOST:PORT (started by the supervisor)")
+        }
+        return ProxyService.run(config: arguments[1], control: arguments[3])
+    }
 
     // MARK: - supervise (the daemon `up` starts)
 

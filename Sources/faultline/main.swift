@@ -64,6 +64,8 @@ case "logs":
     exit(TestbedCommand.logs(arguments))
 case "fault":
     exit(TestbedCommand.fault(arguments))
+case "proxy":
+    exit(TestbedCommand.proxy(arguments))
 case "supervise":
     exit(TestbedCommand.supervise(arguments))
 case "help", "-h", "--help":

@@ -1,0 +1,112 @@
+//! The testbed end to end, as a user drives it (root only; CI runs as root): `faultline up`
+//! a 3-member etcd cluster in network namespaces behind the fault proxy, write through the proxy,
+//! isolate the leader (a new leader is elected among the rest and writes go on there, while the
+//! isolated one cannot commit), heal (it catches up), check that a one-way cut and a latency rule
+//! measurably take effect, and `faultline down` leaves nothing behind. Once with the built-in
+//! store, once with real etcd (Debian's etcd-server) as the external program.
+
+import Base
+import EtcdClient
+import Foundation
+import Testbed
+import Testing
+
+
+private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+/// The release binary (Scripts/test builds it before running the tests).
+private let faultline = repository + "/.build/release/faultline"
+
+@discardableResult
+private func cli(_ arguments: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: faultline)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    guard (try? process.run()) != nil else { return (-1, "cannot run \(faultline)") }
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+private func eventually<T>(seconds: Double, _ body: () throws -> T?) -> T? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if let value = try? body() { return value }
+        usleep(100_000)
+    }
+    return nil
+}
+
+extension RootTests {
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: faultline), "needs the release build"))
+struct EndToEndTests {
+    @Test(arguments: ["builtin", "etcd"])
+    func isolateTheLeaderHealCutAndDelay(impl: String) throws {
+        let cluster = "e2e-\(impl)"
+        cli(["down", cluster])
+        let up = cli(["up", repository + "/Topologies/etcd-3.yaml", "--name", cluster, "--impl", impl])
+        defer {
+            // Normally the test took it down itself; this catches a failure half-way.
+            if FileManager.default.fileExists(atPath: ClusterDirectory(cluster: cluster).path) { cli(["down", cluster]) }
+        }
+        try #require(up.status == 0, "up failed: \(up.output)")
+        let record = try ClusterDirectory(cluster: cluster).load()
+        let url = { (host: String) in "http://\(record.host(host)!.serviceAddress):2379" }
+        let hosts = record.hosts.map(\.name)
+        let client = EtcdClient(endpoints: hosts.map(url), timeout: 5 * Time.second)
+        _ = try client.put("e2e/before", "1")
+
+        // Who leads: ask each member, map member ids to host names through the member list.
+        let names = Dictionary(uniqueKeysWithValues: try client.memberList().map { ($0.id, $0.name) })
+        let leaderID = try #require(eventually(seconds: 10) { try EtcdClient(endpoints: [url(hosts[0])]).status().leader })
+        let leader = try #require(names[leaderID])
+        let followers = hosts.filter { $0 != leader }
+
+        // Isolate it: the others elect a new leader and keep writing.
+        let isolate = cli(["fault", "isolate", leader, "-c", cluster])
+        try #require(isolate.status == 0, "isolate: \(isolate.output)")
+        let survivors = EtcdClient(endpoints: followers.map(url), timeout: 5 * Time.second)
+        let newLeader = eventually(seconds: 15) { () -> UInt64? in
+            let status = try EtcdClient(endpoints: [url(followers[0])]).status()
+            return status.leader != 0 && status.leader != leaderID ? status.leader : nil
+        }
+        #expect(newLeader != nil, "no new leader among \(followers)")
+        #expect(eventually(seconds: 10) { try survivors.put("e2e/during", "2") } != nil, "writes did not go on")
+        // The isolated member still takes the client's calls, but cannot commit.
+        let stale = EtcdClient(endpoints: [url(leader)], timeout: 3 * Time.second)
+        #expect((try? stale.put("e2e/stale", "x")) == nil, "the isolated member committed a write")
+
+        // Heal: it catches up.
+        #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
+        let caughtUp = eventually(seconds: 15) { try stale.value(of: "e2e/during", serializable: true) }
+        #expect(caughtUp == "2", "the healed member did not catch up")
+
+        // Latency on client → followers[0]: a read there takes at least the delay.
+        #expect(cli(["fault", "latency", "--from", "client", "--to", followers[0], "--delay", "200ms", "-c", cluster]).status == 0)
+        let slow = EtcdClient(endpoints: [url(followers[0])], timeout: 5 * Time.second)
+        let began = Date()
+        _ = try slow.value(of: "e2e/before", serializable: true)
+        #expect(Date().timeIntervalSince(began) >= 0.2, "the latency rule did not delay the read")
+        #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
+
+        // A one-way cut client → followers[1]: requests there fail, and the proxy counts it.
+        #expect(cli(["fault", "cut", "--from", "client", "--to", followers[1], "-c", cluster]).status == 0)
+        let cut = EtcdClient(endpoints: [url(followers[1])], timeout: 2 * Time.second)
+        #expect((try? cut.value(of: "e2e/before", serializable: true)) == nil, "a request crossed the cut")
+        let list = cli(["fault", "list", "-c", cluster])
+        #expect(list.status == 0 && list.output.contains(followers[1]), "fault list: \(list.output)")
+        #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
+
+        // Down leaves nothing: no namespaces, no processes, no directory.
+        let pids = (try ClusterDirectory(cluster: cluster).load()).hosts.compactMap(\.pid)
+        let down = cli(["down", cluster])
+        #expect(down.status == 0, "down: \(down.output)")
+        #expect(try Namespaces.existing(prefix: "fl-\(cluster)-").isEmpty, "namespaces left behind")
+        for pid in pids { #expect(kill(pid, 0) != 0, "process \(pid) left running") }
+        #expect(!FileManager.default.fileExists(atPath: ClusterDirectory(cluster: cluster).path))
+    }
+}
+}
