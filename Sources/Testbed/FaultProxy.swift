@@ -256,12 +256,41 @@ final class ProxiedConnection: @unchecked Sendable {
     var isEnded: Bool { ended.load(ordering: .relaxed) || proxy.isStopped }
 
     private func read(_ fd: Int32, into queue: DirectionQueue, from: String, to: String) {
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        var buffer = [UInt8](repeating: 0, count: 256 << 10)
+        var lastVersion = UInt64.max
+        var policy = LinkPolicy.open
+        // Bytes sent on the fast path are counted in batches (at most 50 ms late), so the hot
+        // path takes no lock per chunk.
+        var uncounted = 0
+        var lastFlush = MonotonicClock.now()
+        func flush() {
+            guard uncounted > 0 else { return }
+            let bytes = uncounted
+            proxy.count(from, to) { $0.bytes += bytes }
+            uncounted = 0
+            lastFlush = MonotonicClock.now()
+        }
+        defer { flush() }
         while !isEnded {
             let result = buffer.withUnsafeMutableBytes { Socket.receive(fd, into: $0) }
             switch result {
             case .data(let count):
-                let policy = proxy.policy(from, to)
+                if proxy.currentVersion != lastVersion {
+                    lastVersion = proxy.currentVersion
+                    policy = proxy.policy(from, to)
+                }
+                // The fast path: an open link with nothing queued or in flight is written here,
+                // without waking the writer (order holds: nothing is ahead of this chunk).
+                if policy == .open, let sent = queue.sendIfIdle({ buffer.withUnsafeBytes { Socket.sendAll(output(of: fd), UnsafeRawBufferPointer(rebasing: $0[..<count])) } }) {
+                    guard sent else {
+                        terminate()
+                        return
+                    }
+                    uncounted += count
+                    if MonotonicClock.now() - lastFlush >= 50 * Time.millisecond { flush() }
+                    continue
+                }
+                flush()
                 let due = policy.delay > 0 ? MonotonicClock.now() + policy.delay + proxy.jitter(policy.jitter) : 0
                 if policy.delay > 0 { proxy.count(from, to) { $0.delayedChunks += 1 } }
                 if !queue.push(Array(buffer[..<count]), due: due, isEnded: { self.isEnded }) { return }
@@ -278,6 +307,9 @@ final class ProxiedConnection: @unchecked Sendable {
         }
         queue.finish()
     }
+
+    /// The other end of the pair `fd` belongs to.
+    private func output(of fd: Int32) -> Int32 { fd == client ? upstream : client }
 
     private func write(_ queue: DirectionQueue, to fd: Int32, from: String, to: String) {
         var lastVersion = UInt64.max
@@ -309,9 +341,11 @@ final class ProxiedConnection: @unchecked Sendable {
                 break
             }
             guard !isEnded, Socket.sendAll(fd, chunk) else {
+                queue.delivered()
                 terminate()
                 return
             }
+            queue.delivered()
             proxy.count(from, to) { $0.bytes += chunk.count }
         }
         // The sender finished: pass the half-close on.
@@ -326,6 +360,23 @@ final class DirectionQueue: @unchecked Sendable {
     private var head = 0
     private var bytes = 0
     private var finished = false
+    /// The writer popped a chunk and has not sent it yet.
+    private var inFlight = false
+
+    /// Runs `send` (returning whether it succeeded) if nothing is queued or in flight; nil if
+    /// the writer has work, so the caller queues instead.
+    func sendIfIdle(_ send: () -> Bool) -> Bool? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard head == chunks.count && !inFlight else { return nil }
+        return send()
+    }
+
+    func delivered() {
+        condition.lock()
+        inFlight = false
+        condition.unlock()
+    }
 
     func push(_ chunk: [UInt8], due: Nanoseconds, isEnded: () -> Bool) -> Bool {
         condition.lock()
@@ -353,6 +404,7 @@ final class DirectionQueue: @unchecked Sendable {
         guard head < chunks.count, !isEnded() else { return nil }
         let next = chunks[head]
         head += 1
+        inFlight = true
         bytes -= next.0.count
         if head > 1024 && head * 2 > chunks.count {
             chunks.removeFirst(head)

@@ -50,8 +50,9 @@ case "bench":
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
     case "kv": exit(BenchKVCommand.run(Array(arguments.dropFirst())))
     case "failover": exit(BenchFailoverCommand.run(Array(arguments.dropFirst())))
+    case "proxy": exit(BenchProxyCommand.run(Array(arguments.dropFirst())))
     default:
-        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover)\n".utf8))
+        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover, proxy)\n".utf8))
         exit(2)
     }
 case "up":
