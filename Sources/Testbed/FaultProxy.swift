@@ -87,6 +87,18 @@ public final class FaultProxy: @unchecked Sendable {
 
     public var rules: [FaultRule] { table.withLock { $0.rules } }
 
+    /// Resets (RST) the open connections from `source` to `target` (dialled by `source`), once;
+    /// how many.
+    @discardableResult
+    public func reset(from source: String, to target: String) -> Int {
+        let matching = open.withLock { $0.values.filter { $0.source == source && $0.target == target } }
+        for connection in matching {
+            count(source, target) { $0.resets += 1 }
+            connection.reset()
+        }
+        return matching.count
+    }
+
     public var links: [LinkCounters] {
         counters.withLock { Array($0.values) }.sorted { ($0.from, $0.to) < ($1.from, $1.to) }
     }

@@ -7,7 +7,8 @@
 //!
 //! Control API (JSON): `GET /rules`; `POST /rules` with a list of rules, applied atomically,
 //! answering their ids; `DELETE /rules/ID`; `DELETE /rules` (heal all); `GET /links` (per-link
-//! counters); `GET /health`.
+//! counters); `POST /reset` (`{"from":A,"to":B}`: reset the open connections A dialled to B, once);
+//! `GET /health`.
 
 import Base
 import FaultRules
@@ -89,6 +90,11 @@ public enum ProxyService {
                 return failure(400, "expected a JSON list of rules: \(error)")
             }
             do { return (200, encode(["ids": try proxy.apply(rules)])) } catch { return failure(400, error.description) }
+        case ("POST", "/reset"):
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any],
+                let from = object["from"] as? String, let to = object["to"] as? String
+            else { return failure(400, "expected {\"from\":HOST,\"to\":HOST}") }
+            return (200, encode(["reset": proxy.reset(from: from, to: to)]))
         case ("DELETE", "/rules"):
             proxy.heal()
             return (200, encode(["ok": true]))

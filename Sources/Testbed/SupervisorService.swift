@@ -102,7 +102,7 @@ public enum SupervisorService {
         case ("POST", "/down"):
             finished.signal()
             return (200, json(["ok": true]))
-        case (_, let path) where path.hasPrefix("/faults") || path.hasPrefix("/links") || path.hasPrefix("/rules"):
+        case (_, let path) where path.hasPrefix("/faults") || path.hasPrefix("/links") || path.hasPrefix("/rules") || path == "/reset":
             return supervisor.forwardToProxy(method: request.method, path: path, body: request.body)
         default:
             return failure(404, "no route \(request.method) \(request.path)")

@@ -120,8 +120,16 @@ enum TestbedCommand {
             try? FileManager.default.removeItem(atPath: directory.path)
             return fail("cannot start the supervisor: \(error)", code: 1)
         }
+        // Interrupted while waiting: take down what was started.
+        let interrupted = DispatchSemaphore(value: 0)
+        let signals = TerminationSignals.signal(interrupted)
+        defer { _ = signals }
         let deadline = MonotonicClock.now() + timeout
         while MonotonicClock.now() < deadline {
+            if interrupted.wait(timeout: .now()) == .success {
+                Cleanup.down(directory, log: log)
+                return fail("up interrupted; cluster '\(cluster)' taken down", code: 130)
+            }
             if let record = try? directory.load(), record.state == "ready" || record.state == "unready" {
                 let elapsed = Double(MonotonicClock.now() - began) / 1e9
                 printStatus(record)
@@ -259,7 +267,7 @@ enum TestbedCommand {
           cut --from A --to B [--mode blackhole|reject]
           latency --from A --to B --delay 200ms [--jitter 50ms]
           bandwidth --from A --to B --rate 1MB/s
-          reset --from A --to B
+          reset --from A --to B                  reset (RST) the open connections A dialled to B, once
           heal RULE | --all
           list [-o json]
         """
@@ -319,7 +327,7 @@ enum TestbedCommand {
             guard options["--rate"] == nil || Double(options["--rate"]!) != nil else { return fail("fault skew: --rate takes a number like 1.5") }
             return call("POST", "/process", ["verb": "skew", "host": words[1], "offset_ns": Int(negative ? -offset : offset), "rate": rate])
         case "list":
-            return call("GET", "/faults", nil)
+            return list(client, json: options["-o"] == "json")
         case "heal":
             if options["--all"] != nil { return call("DELETE", "/faults", nil) }
             guard words.count == 2 else { return fail("fault heal takes a RULE id or --all") }
@@ -352,11 +360,42 @@ enum TestbedCommand {
                 }
             }
             return call("POST", "/faults", [rule])
-        case "bandwidth", "reset":
-            return fail("fault \(verb) is not built yet (partition, isolate, cut and latency are)")
+        case "reset":
+            guard let from = options["--from"], let to = options["--to"] else { return fail("fault reset needs --from HOST --to HOST") }
+            return call("POST", "/reset", ["from": from, "to": to])
+        case "bandwidth":
+            return fail("fault bandwidth is not built yet (partition, isolate, cut, latency and reset are)")
         default:
             return fail("fault: unknown verb '\(verb)'\n\n\(faultHelp)")
         }
+    }
+
+    /// Active rules, then every link's counters: what each fault did.
+    static func list(_ client: HTTPClient, json: Bool) -> Int32 {
+        guard let rules = try? client.get("/faults", timeout: 5 * Time.second), rules.status == 200,
+            let links = try? client.get("/links", timeout: 5 * Time.second), links.status == 200
+        else { return fail("fault list: the supervisor or the proxy did not answer", code: 1) }
+        if json {
+            print("{\"rules\":\(rules.text),\"links\":\(links.text)}")
+            return 0
+        }
+        let ruleList = (try? JSONSerialization.jsonObject(with: Data(rules.text.utf8))) as? [[String: Any]] ?? []
+        print(ruleList.isEmpty ? "no active rules" : "RULE  KIND       DETAIL")
+        for rule in ruleList {
+            let detail = rule.filter { !["id", "kind"].contains($0.key) }.sorted { $0.key < $1.key }
+                .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            print("\((rule["id"] as? String ?? "?").padding(toLength: 4, withPad: " ", startingAt: 0))  \((rule["kind"] as? String ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0))  \(detail)")
+        }
+        let linkList = (try? JSONSerialization.jsonObject(with: Data(links.text.utf8))) as? [[String: Any]] ?? []
+        print("\nLINK                         CONNS  REFUSED  RESETS        BYTES  STALLED  DELAYED")
+        for link in linkList {
+            let name = "\(link["from"] ?? "?") -> \(link["to"] ?? "?")"
+            let numbers = ["connections", "refused", "resets", "bytes", "stalled_chunks", "delayed_chunks"].map { "\(link[$0] ?? 0)" }
+            let widths = [5, 7, 6, 11, 7, 7]
+            let columns = zip(numbers, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }
+            print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + " " + columns.joined(separator: "  "))
+        }
+        return 0
     }
 
     static func record(of directory: ClusterDirectory) -> String { (directory.path as NSString).lastPathComponent }

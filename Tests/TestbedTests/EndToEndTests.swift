@@ -17,6 +17,15 @@ private let repository = URL(fileURLWithPath: #filePath).deletingLastPathCompone
 /// The release binary (Scripts/test builds it before running the tests).
 private let faultline = repository + "/.build/release/faultline"
 
+/// One link's counters, from `fault list -o json`.
+private func link(_ from: String, _ to: String, in cluster: String) -> [String: Any] {
+    let output = cli(["fault", "list", "-o", "json", "-c", cluster]).output
+    guard let object = (try? JSONSerialization.jsonObject(with: Data(output.utf8))) as? [String: Any],
+        let links = object["links"] as? [[String: Any]]
+    else { return [:] }
+    return links.first { $0["from"] as? String == from && $0["to"] as? String == to } ?? [:]
+}
+
 @discardableResult
 private func cli(_ arguments: [String]) -> (status: Int32, output: String) {
     let process = Process()
@@ -90,6 +99,7 @@ struct EndToEndTests {
         let began = Date()
         _ = try slow.value(of: "e2e/before", serializable: true)
         #expect(Date().timeIntervalSince(began) >= 0.2, "the latency rule did not delay the read")
+        #expect(link("client", followers[0], in: cluster)["delayed_chunks"] as? Int ?? 0 >= 1, "no delayed chunk counted")
         #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
 
         // A one-way cut client → followers[1]: requests there fail, and the proxy counts it.
@@ -98,7 +108,19 @@ struct EndToEndTests {
         #expect((try? cut.value(of: "e2e/before", serializable: true)) == nil, "a request crossed the cut")
         let list = cli(["fault", "list", "-c", cluster])
         #expect(list.status == 0 && list.output.contains(followers[1]), "fault list: \(list.output)")
+        #expect(link("client", followers[1], in: cluster)["stalled_chunks"] as? Int ?? 0 >= 1, "no stalled chunk counted")
         #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
+
+        // A reset of the members' links to the leader: counted, and the cluster carries on.
+        let leaderNow = eventually(seconds: 10) { () -> String? in
+            let status = try EtcdClient(endpoints: [url(followers[0])]).status()
+            return status.leader != 0 ? names[status.leader] : nil
+        }
+        if let leaderNow, let other = hosts.first(where: { $0 != leaderNow }) {
+            #expect(cli(["fault", "reset", "--from", leaderNow, "--to", other, "-c", cluster]).status == 0)
+            #expect(link(leaderNow, other, in: cluster)["resets"] as? Int ?? 0 >= 1, "no reset counted")
+        }
+        #expect(eventually(seconds: 10) { try client.put("e2e/after", "3") } != nil, "writes did not go on after the reset")
 
         // Down leaves nothing: no namespaces, no processes, no directory.
         let pids = (try ClusterDirectory(cluster: cluster).load()).hosts.compactMap(\.pid)
