@@ -29,12 +29,18 @@ public struct FaultRule: Sendable, Codable, Equatable {
     public var includeClient: Bool?
     public var delayNanoseconds: Int64?
     public var jitterNanoseconds: Int64?
+    /// The rule heals itself this long after it was added.
+    public var ttlNanoseconds: Int64?
+    /// When it heals (set by the table from `ttl` and the time it was added).
+    public var expiresAt: Int64?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, groups, host, from, to, mode
         case includeClient = "include_client"
         case delayNanoseconds = "delay_ns"
         case jitterNanoseconds = "jitter_ns"
+        case ttlNanoseconds = "ttl_ns"
+        case expiresAt = "expires_at_ns"
     }
 
     public init(kind: Kind, groups: [[String]]? = nil, host: String? = nil, from: String? = nil, to: String? = nil,
@@ -98,10 +104,12 @@ public struct FaultTable: Sendable {
     public init(hosts: Set<String>) { self.hosts = hosts.union(["client"]) }
 
     /// Adds rules atomically: all of them, or none when one is invalid. Returns their ids.
-    public mutating func add(_ added: [FaultRule]) throws(FaultRuleError) -> [String] {
+    /// `now` (monotonic) starts the clock of rules with a TTL.
+    public mutating func add(_ added: [FaultRule], now: Nanoseconds = 0) throws(FaultRuleError) -> [String] {
         for rule in added { try validate(rule) }
         var ids: [String] = []
         for var rule in added {
+            rule.expiresAt = rule.ttlNanoseconds.map { now + $0 }
             rule.id = "r\(nextID)"
             nextID += 1
             ids.append(rule.id!)
@@ -117,6 +125,15 @@ public struct FaultTable: Sendable {
         rules.remove(at: index)
         version += 1
         return true
+    }
+
+    /// Removes the rules whose TTL ran out by `now`; their ids.
+    public mutating func expire(now: Nanoseconds) -> [String] {
+        let expired = rules.filter { ($0.expiresAt ?? Int64.max) <= now }.compactMap(\.id)
+        guard !expired.isEmpty else { return [] }
+        rules.removeAll { expired.contains($0.id ?? "") }
+        version += 1
+        return expired
     }
 
     public mutating func removeAll() {
@@ -142,6 +159,9 @@ public struct FaultTable: Sendable {
     }
 
     private func validate(_ rule: FaultRule) throws(FaultRuleError) {
+        if let ttl = rule.ttlNanoseconds, ttl <= 0 {
+            throw FaultRuleError(description: "ttl must be positive, like 30s")
+        }
         func known(_ name: String?, _ field: String) throws(FaultRuleError) -> String {
             guard let name else { throw FaultRuleError(description: "\(rule.kind.rawValue) needs '\(field)'") }
             guard hosts.contains(name) else {

@@ -66,7 +66,7 @@ public final class FaultProxy: @unchecked Sendable {
 
     public func apply(_ rules: [FaultRule]) throws(FaultRuleError) -> [String] {
         let outcome = table.withLock { table -> Result<[String], FaultRuleError> in
-            do throws(FaultRuleError) { return .success(try table.add(rules)) } catch { return .failure(error) }
+            do throws(FaultRuleError) { return .success(try table.add(rules, now: MonotonicClock.now())) } catch { return .failure(error) }
         }
         let ids = try outcome.get()
         changed()
@@ -136,6 +136,13 @@ public final class FaultProxy: @unchecked Sendable {
 
     public func start() throws(NetError) {
         Socket.ignoreBrokenPipes()
+        // Rules with a TTL heal themselves.
+        spawn("proxy-expiry") { [self] in
+            while !isStopped {
+                usleep(20_000)
+                if !table.withLock({ $0.expire(now: MonotonicClock.now()) }).isEmpty { changed() }
+            }
+        }
         for route in routes {
             let listener = try Socket.listen(route.listen)
             listeners.append(listener)

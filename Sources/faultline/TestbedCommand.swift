@@ -268,6 +268,7 @@ enum TestbedCommand {
           latency --from A --to B --delay 200ms [--jitter 50ms]
           bandwidth --from A --to B --rate 1MB/s
           reset --from A --to B                  reset (RST) the open connections A dialled to B, once
+          (every network fault takes --ttl DURATION: it heals itself after that long)
           heal RULE | --all
           list [-o json]
         """
@@ -334,6 +335,10 @@ enum TestbedCommand {
             return call("DELETE", "/faults/\(words[1])", nil)
         case "partition", "isolate", "cut", "latency":
             var rule: [String: Any] = ["kind": verb]
+            if let text = options["--ttl"] {
+                guard let ttl = Time.parse(text), ttl > 0 else { return fail("fault \(verb): --ttl takes a duration like 30s") }
+                rule["ttl_ns"] = Int(ttl)
+            }
             if let mode = options["--mode"] {
                 guard ["blackhole", "reject"].contains(mode) else { return fail("fault \(verb): --mode takes blackhole or reject") }
                 rule["mode"] = mode

@@ -43,6 +43,19 @@ import Testing
         #expect(table.remove("r1") && !table.remove("r1") && table.version > version)
     }
 
+    @Test func rulesWithATTLHealThemselves() throws {
+        var table = FaultTable(hosts: hosts)
+        var timed = FaultRule(kind: .cut, from: "a", to: "b")
+        timed.ttlNanoseconds = 10 * Time.second
+        _ = try table.add([timed, FaultRule(kind: .cut, from: "b", to: "a")], now: 100 * Time.second)
+        #expect(table.expire(now: 109 * Time.second).isEmpty && table.rules.count == 2)
+        #expect(table.expire(now: 110 * Time.second) == ["r1"])
+        #expect(table.policy(from: "a", to: "b") == .open && table.policy(from: "b", to: "a").block == .blackhole)
+        var bad = FaultRule(kind: .isolate, host: "a")
+        bad.ttlNanoseconds = 0
+        #expect(throws: FaultRuleError.self) { try table.add([bad]) }
+    }
+
     @Test func badRulesAreRefusedAndNothingIsApplied() {
         var table = FaultTable(hosts: hosts)
         let bad: [(FaultRule, String)] = [
