@@ -8,6 +8,7 @@
 //!   `include_client` is set (a client can then watch the isolated member fail to commit).
 //! - `cut`: bytes from `from` to `to` stop; the other direction still flows.
 //! - `latency`: bytes from `from` to `to` are delayed by `delay` ± `jitter` (order preserved).
+//! - `bandwidth`: bytes from `from` to `to` flow at most `rate` bytes per second.
 //! Blocking rules have a `mode`: `blackhole` (silent stall: no bytes, no FIN, no RST; new
 //! connections are accepted and then hang) or `reject` (connections refused and open ones reset).
 
@@ -18,7 +19,7 @@ public enum BlockMode: String, Sendable, Codable, Equatable {
 }
 
 public struct FaultRule: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case partition, isolate, cut, latency }
+    public enum Kind: String, Sendable, Codable { case partition, isolate, cut, latency, bandwidth }
     public var id: String?
     public var kind: Kind
     public var groups: [[String]]?
@@ -29,6 +30,7 @@ public struct FaultRule: Sendable, Codable, Equatable {
     public var includeClient: Bool?
     public var delayNanoseconds: Int64?
     public var jitterNanoseconds: Int64?
+    public var bytesPerSecond: Int64?
     /// The rule heals itself this long after it was added.
     public var ttlNanoseconds: Int64?
     /// When it heals (set by the table from `ttl` and the time it was added).
@@ -39,6 +41,7 @@ public struct FaultRule: Sendable, Codable, Equatable {
         case includeClient = "include_client"
         case delayNanoseconds = "delay_ns"
         case jitterNanoseconds = "jitter_ns"
+        case bytesPerSecond = "bytes_per_second"
         case ttlNanoseconds = "ttl_ns"
         case expiresAt = "expires_at_ns"
     }
@@ -71,7 +74,7 @@ public struct FaultRule: Sendable, Codable, Equatable {
             return other != "client" || includeClient == true
         case .cut:
             return source == from && target == to
-        case .latency:
+        case .latency, .bandwidth:
             return false
         }
     }
@@ -86,10 +89,13 @@ public struct LinkPolicy: Sendable, Equatable {
     public var block: BlockMode?
     public var delay: Nanoseconds = 0
     public var jitter: Nanoseconds = 0
-    public init(block: BlockMode?, delay: Nanoseconds = 0, jitter: Nanoseconds = 0) {
+    /// A cap in bytes per second; nil for none.
+    public var bytesPerSecond: Int64?
+    public init(block: BlockMode?, delay: Nanoseconds = 0, jitter: Nanoseconds = 0, bytesPerSecond: Int64? = nil) {
         self.block = block
         self.delay = delay
         self.jitter = jitter
+        self.bytesPerSecond = bytesPerSecond
     }
     public static let open = LinkPolicy(block: nil)
 }
@@ -142,7 +148,7 @@ public struct FaultTable: Sendable {
     }
 
     /// The combined effect of every rule on bytes from `source` to `target`: reject beats
-    /// blackhole; delays add up.
+    /// blackhole; delays add up; the lowest bandwidth wins.
     public func policy(from source: String, to target: String) -> LinkPolicy {
         var policy = LinkPolicy.open
         for rule in rules {
@@ -153,6 +159,9 @@ public struct FaultTable: Sendable {
             if rule.kind == .latency && rule.from == source && rule.to == target {
                 policy.delay += Nanoseconds(rule.delayNanoseconds ?? 0)
                 policy.jitter += Nanoseconds(rule.jitterNanoseconds ?? 0)
+            }
+            if rule.kind == .bandwidth && rule.from == source && rule.to == target, let rate = rule.bytesPerSecond {
+                policy.bytesPerSecond = min(policy.bytesPerSecond ?? rate, rate)
             }
         }
         return policy
@@ -194,6 +203,12 @@ public struct FaultTable: Sendable {
             }
             guard (rule.jitterNanoseconds ?? 0) >= 0, (rule.jitterNanoseconds ?? 0) <= delay else {
                 throw FaultRuleError(description: "latency jitter must be between 0 and the delay")
+            }
+        case .bandwidth:
+            _ = try known(rule.from, "from")
+            _ = try known(rule.to, "to")
+            guard let rate = rule.bytesPerSecond, rate >= 1 else {
+                throw FaultRuleError(description: "bandwidth needs a rate of at least 1 byte per second, like 1MB/s")
             }
         }
     }

@@ -327,6 +327,26 @@ final class ProxiedConnection: @unchecked Sendable {
         queue.finish()
     }
 
+    /// Sends `chunk`, paced to `rate` bytes per second when capped: in slices of a fiftieth of a
+    /// second's worth, each sent no earlier than the bytes before it allow.
+    private func send(_ chunk: [UInt8], to fd: Int32, rate: Int64?, pacing nextSendAllowed: inout Nanoseconds) -> Bool {
+        guard let rate else { return Socket.sendAll(fd, chunk) }
+        let slice = max(512, Int(rate / 50))
+        var offset = 0
+        while offset < chunk.count {
+            while !isEnded, MonotonicClock.now() < nextSendAllowed {
+                usleep(UInt32(min(nextSendAllowed - MonotonicClock.now(), 20 * Time.millisecond) / Time.microsecond))
+            }
+            guard !isEnded else { return false }
+            let end = min(chunk.count, offset + slice)
+            guard chunk.withUnsafeBytes({ Socket.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }) else { return false }
+            nextSendAllowed = max(nextSendAllowed, MonotonicClock.now() - 100 * Time.millisecond)
+                + Nanoseconds(end - offset) * Time.second / Nanoseconds(rate)
+            offset = end
+        }
+        return true
+    }
+
     /// The other end of the pair `fd` belongs to.
     private func output(of fd: Int32) -> Int32 { fd == client ? upstream : client }
 
@@ -334,6 +354,7 @@ final class ProxiedConnection: @unchecked Sendable {
         var lastVersion = UInt64.max
         var policy = LinkPolicy.open
         var stalled = false
+        var nextSendAllowed = MonotonicClock.now()
         while let (chunk, due) = queue.pop(isEnded: { self.isEnded }) {
             // Order is kept: a chunk never overtakes the one before it, even with jitter.
             while !isEnded {
@@ -359,7 +380,7 @@ final class ProxiedConnection: @unchecked Sendable {
                 }
                 break
             }
-            guard !isEnded, Socket.sendAll(fd, chunk) else {
+            guard !isEnded, send(chunk, to: fd, rate: policy.bytesPerSecond, pacing: &nextSendAllowed) else {
                 queue.delivered()
                 terminate()
                 return
@@ -368,6 +389,7 @@ final class ProxiedConnection: @unchecked Sendable {
             proxy.count(from, to) { $0.bytes += chunk.count }
         }
         // The sender finished: pass the half-close on.
+        _ = nextSendAllowed
         if !isEnded { shutdown(fd, Int32(SHUT_WR)) }
     }
 }

@@ -333,7 +333,7 @@ enum TestbedCommand {
             if options["--all"] != nil { return call("DELETE", "/faults", nil) }
             guard words.count == 2 else { return fail("fault heal takes a RULE id or --all") }
             return call("DELETE", "/faults/\(words[1])", nil)
-        case "partition", "isolate", "cut", "latency":
+        case "partition", "isolate", "cut", "latency", "bandwidth":
             var rule: [String: Any] = ["kind": verb]
             if let text = options["--ttl"] {
                 guard let ttl = Time.parse(text), ttl > 0 else { return fail("fault \(verb): --ttl takes a duration like 30s") }
@@ -355,6 +355,12 @@ enum TestbedCommand {
                 guard let from = options["--from"], let to = options["--to"] else { return fail("fault \(verb) needs --from HOST --to HOST") }
                 rule["from"] = from
                 rule["to"] = to
+                if verb == "bandwidth" {
+                    guard let text = options["--rate"], let rate = parseRate(text) else {
+                        return fail("fault bandwidth needs --rate like 1MB/s, 500KB/s or 10000B/s")
+                    }
+                    rule["bytes_per_second"] = Int(rate)
+                }
                 if verb == "latency" {
                     guard let delay = options["--delay"].flatMap(Time.parse), delay > 0 else { return fail("fault latency needs --delay like 200ms") }
                     rule["delay_ns"] = Int(delay)
@@ -368,11 +374,21 @@ enum TestbedCommand {
         case "reset":
             guard let from = options["--from"], let to = options["--to"] else { return fail("fault reset needs --from HOST --to HOST") }
             return call("POST", "/reset", ["from": from, "to": to])
-        case "bandwidth":
-            return fail("fault bandwidth is not built yet (partition, isolate, cut, latency and reset are)")
         default:
             return fail("fault: unknown verb '\(verb)'\n\n\(faultHelp)")
         }
+    }
+
+    /// "1MB/s", "500KB/s", "2GB/s", "1000B/s" (powers of 1000, as network rates are quoted).
+    static func parseRate(_ text: String) -> Int64? {
+        guard text.hasSuffix("/s") else { return nil }
+        let amount = text.dropLast(2)
+        for (unit, factor) in [("GB", 1_000_000_000.0), ("MB", 1_000_000.0), ("KB", 1_000.0), ("B", 1.0)] where amount.hasSuffix(unit) {
+            guard let number = Double(amount.dropLast(unit.count)), number > 0 else { return nil }
+            let rate = Int64(number * factor)
+            return rate >= 1 ? rate : nil
+        }
+        return nil
     }
 
     /// Active rules, then every link's counters: what each fault did.

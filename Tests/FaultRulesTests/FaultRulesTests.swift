@@ -36,6 +36,13 @@ import Testing
         #expect(table.policy(from: "a", to: "b").block == .blackhole && table.policy(from: "b", to: "a") == .open)
         #expect(table.policy(from: "a", to: "c") == LinkPolicy(block: nil, delay: 150 * Time.millisecond, jitter: 10 * Time.millisecond))
         #expect(table.policy(from: "c", to: "a") == .open, "latency is per direction")
+        // The lowest bandwidth wins.
+        var slow = FaultRule(kind: .bandwidth, from: "a", to: "d")
+        slow.bytesPerSecond = 1_000
+        var fast = slow
+        fast.bytesPerSecond = 1_000_000
+        _ = try table.add([fast, slow])
+        #expect(table.policy(from: "a", to: "d").bytesPerSecond == 1_000 && table.policy(from: "d", to: "a").bytesPerSecond == nil)
         // Reject beats blackhole on the same link.
         _ = try table.add([FaultRule(kind: .cut, from: "a", to: "b", mode: .reject)])
         #expect(table.policy(from: "a", to: "b").block == .reject)
@@ -66,6 +73,7 @@ import Testing
             (FaultRule(kind: .cut, from: "a"), "needs 'to'"),
             (FaultRule(kind: .latency, from: "a", to: "b"), "needs a delay"),
             (FaultRule(kind: .latency, from: "a", to: "b", delay: Time.millisecond, jitter: Time.second), "jitter"),
+            (FaultRule(kind: .bandwidth, from: "a", to: "b"), "bandwidth needs a rate"),
         ]
         for (rule, message) in bad {
             // A good rule beside a bad one: the batch is refused whole.
