@@ -24,6 +24,9 @@ public final class Supervisor: @unchecked Sendable {
     private var stopping: Set<String> = []
     private let trace: TraceWriter
     private let log: @Sendable (String) -> Void
+    // Explicit heals, so that the rule watcher can tell them from TTL expiries.
+    let healedLock = NSLock()
+    var healedIDs: Set<String> = []
     public static let proxyControlPort = 7070
 
     /// The cluster as it is now.

@@ -63,6 +63,20 @@ public enum SupervisorService {
         }
         supervisor.setControl("127.0.0.1:\(server.port)", pid: getpid(), command: CommandLine.arguments)
         let signals = TerminationSignals.signal(finished)
+        // Rules that heal themselves (TTL) go into the trace too: watch the proxy's rule list.
+        Thread {
+            var known: Set<String> = []
+            while finished.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+                let (status, text) = supervisor.forwardToProxy(method: "GET", path: "/faults", body: [])
+                guard status == 200, let rules = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] else { continue }
+                let current = Set(rules.compactMap { $0["id"] as? String })
+                for id in known.subtracting(current).sorted() where !supervisor.wasHealed(id) {
+                    supervisor.traceEvent(["kind": "fault", "event": "expired", "rule": id])
+                }
+                known = current
+            }
+            finished.signal()  // pass the wake-up on to the main wait
+        }.start()
         let ready = supervisor.waitReady(timeout: 60 * Time.second)
         supervisor.markReady(ready)
         log(ready ? "cluster '\(spec.cluster)' is ready" : "cluster '\(spec.cluster)' did not become ready within 60 s")
@@ -111,6 +125,12 @@ public enum SupervisorService {
 }
 
 extension Supervisor {
+    /// Rules healed by a DELETE (of one, or of all that were active), remembered so that the
+    /// rule watcher does not report them as expired. Rule ids are never reused by a proxy.
+    func noteHealed(_ ids: [String]) { healedLock.withLock { healedIDs.formUnion(ids) } }
+
+    func wasHealed(_ id: String) -> Bool { healedLock.withLock { healedIDs.contains(id) } }
+
     func setControl(_ address: String, pid: Int32, command: [String]) {
         updateRecord {
             $0.supervisorControl = address
@@ -127,6 +147,16 @@ extension Supervisor {
         guard let endpoint = try? Endpoint(parsing: record.proxyControl) else { return (500, "{\"error\":\"bad proxy address\"}") }
         let proxyPath = path.hasPrefix("/faults") ? "/rules" + path.dropFirst("/faults".count) : path
         let client = HTTPClient(endpoint: endpoint)
+        if method == "DELETE" {
+            // Learn which rules this heals before they are gone.
+            if proxyPath == "/rules", let listing = try? client.get("/rules", timeout: 5 * Time.second),
+                let rules = (try? JSONSerialization.jsonObject(with: Data(listing.text.utf8))) as? [[String: Any]]
+            {
+                noteHealed(rules.compactMap { $0["id"] as? String })
+            } else if proxyPath.hasPrefix("/rules/") {
+                noteHealed([String(proxyPath.dropFirst("/rules/".count))])
+            }
+        }
         do {
             let response = try client.request(method, proxyPath, body: method == "GET" ? nil : body, timeout: 5 * Time.second)
             if method != "GET" && response.status == 200 {

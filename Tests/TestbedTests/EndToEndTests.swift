@@ -122,6 +122,17 @@ struct EndToEndTests {
         }
         #expect(eventually(seconds: 10) { try client.put("e2e/after", "3") } != nil, "writes did not go on after the reset")
 
+        // A rule with a TTL heals itself, and the trace says so.
+        #expect(cli(["fault", "cut", "--from", "client", "--to", followers[0], "--ttl", "300ms", "-c", cluster]).status == 0)
+        let tracePath = ClusterDirectory(cluster: cluster).tracePath
+        let expired = eventually(seconds: 5) { () -> Bool? in
+            let trace = try String(contentsOfFile: tracePath, encoding: .utf8)
+            return trace.contains("\"event\":\"expired\"") ? true : nil
+        }
+        #expect(expired == true, "the TTL expiry is not in the trace")
+        #expect(!((try? String(contentsOfFile: tracePath, encoding: .utf8)) ?? "").contains("\"rule\":\"r1\",\"t_ns\""),
+            "an explicitly healed rule was traced as expired")
+
         // Down leaves nothing: no namespaces, no processes, no directory.
         let pids = (try ClusterDirectory(cluster: cluster).load()).hosts.compactMap(\.pid)
         let down = cli(["down", cluster])
