@@ -86,10 +86,7 @@ public final class EtcdMember: @unchecked Sendable {
             let joined = try Self.join(configuration, log: log)
             memberID = joined.memberID
             clusterID = joined.answer.clusterID
-            peers = [:]
-            for record in joined.answer.registry.sorted where record.id != memberID {
-                if let url = record.peerURLs.first, let endpoint = try? Endpoint(parsing: url) { peers[record.id] = endpoint }
-            }
+            peers = Self.peerEndpoints(joined.answer.registry, excluding: memberID)
             let metadata = MemberMetadata(clusterID: clusterID, memberID: memberID, name: configuration.name,
                 clusterToken: configuration.initialClusterToken)
             // An empty log: the leader sends the whole history (or a snapshot), membership included.
@@ -252,16 +249,21 @@ public final class EtcdMember: @unchecked Sendable {
         }
     }
 
+    /// Where to dial each member of `registry` but `excluding`: its first peer URL.
+    static func peerEndpoints(_ registry: MemberRegistry, excluding: UInt64) -> [UInt64: Endpoint] {
+        var peers: [UInt64: Endpoint] = [:]
+        for record in registry.sorted where record.id != excluding {
+            if let url = record.peerURLs.first, let endpoint = try? Endpoint(parsing: url) { peers[record.id] = endpoint }
+        }
+        return peers
+    }
+
     /// Makes the transport's peers the registry's members (once the registry knows any), plus
     /// the ones that left within the departure grace.
     func syncPeers() {
         let registry = replica.stateMachine.registry
         guard !registry.members.isEmpty else { return }
-        var peers: [UInt64: Endpoint] = [:]
-        for record in registry.sorted where record.id != memberID {
-            guard let first = record.peerURLs.first, let endpoint = try? Endpoint(parsing: first) else { continue }
-            peers[record.id] = endpoint
-        }
+        var peers = Self.peerEndpoints(registry, excluding: memberID)
         let now = EventLoop.now()
         let current = transport.peers
         for (id, endpoint) in current where peers[id] == nil && departing[id] == nil && registry.removed.contains(id) {

@@ -46,11 +46,7 @@ public final class FaultClock: Sendable {
 
     public init(path: String?) { self.path = path }
 
-    public static func realMonotonic() -> Nanoseconds {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)
-    }
+    public static func realMonotonic() -> Nanoseconds { MonotonicClock.now() }
 
     /// The (possibly drifting) monotonic clock.
     public func monotonic() -> Nanoseconds { monotonic(real: Self.realMonotonic()) }

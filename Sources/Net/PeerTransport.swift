@@ -159,15 +159,18 @@ public final class PeerTransport: @unchecked Sendable {
         output += payload
     }
 
-    func handshake(to peer: UInt64) -> [UInt8] {
+    func handshake(to peer: UInt64) -> [UInt8] { Self.handshake(token: clusterToken, from: localID, to: peer) }
+
+    /// The framed handshake; `to` 0 asks for the membership instead of opening a link.
+    static func handshake(token: String, from: UInt64, to: UInt64) -> [UInt8] {
         var writer = ByteWriter()
-        writer.uint32(Self.magic)
-        writer.uint32(Self.protocolVersion)
-        writer.string(clusterToken)
-        writer.uint64(localID)
-        writer.uint64(peer)
+        writer.uint32(magic)
+        writer.uint32(protocolVersion)
+        writer.string(token)
+        writer.uint64(from)
+        writer.uint64(to)
         var output: [UInt8] = []
-        Self.frame(writer.bytes, into: &output)
+        frame(writer.bytes, into: &output)
         return output
     }
 
@@ -255,16 +258,8 @@ public final class PeerTransport: @unchecked Sendable {
         Socket.ignoreBrokenPipes()
         let fd = try Socket.connect(endpoint, timeout: timeout)
         defer { close(fd) }
-        var hello = ByteWriter()
-        hello.uint32(magic)
-        hello.uint32(protocolVersion)
-        hello.string(clusterToken)
-        hello.uint64(localID)
-        hello.uint64(0)
-        var output: [UInt8] = []
-        frame(hello.bytes, into: &output)
         Socket.setSendTimeout(fd, timeout)
-        guard Socket.sendAll(fd, output) else { throw NetError("\(endpoint) closed the connection before the query was sent") }
+        guard Socket.sendAll(fd, handshake(token: clusterToken, from: localID, to: 0)) else { throw NetError("\(endpoint) closed the connection before the query was sent") }
         Socket.setReceiveTimeout(fd, timeout)
         var reader = FrameReader(fd: fd, frameBytesMax: frameBytesMax)
         switch reader.next() {

@@ -82,6 +82,14 @@ public enum Socket {
     }
 
     /// The port a listening socket got (for port 0).
+    /// A loopback port nothing listens on right now (for tests and benchmarks: another process
+    /// may take it before the caller does).
+    public static func freePort() throws(NetError) -> UInt16 {
+        let fd = try listen(Endpoint(host: "127.0.0.1", port: 0))
+        defer { close(fd) }
+        return localPort(fd)
+    }
+
     public static func localPort(_ fd: Int32) -> UInt16 {
         var address = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

@@ -88,6 +88,9 @@ public struct ClusterDirectory: Sendable {
     }
 
     public init(path: String) { self.path = path }
+
+    /// The cluster's name: the directory's last component.
+    public var name: String { (path as NSString).lastPathComponent }
     public init(cluster: String) { path = Self.home + "/clusters/" + cluster }
 
     public var recordPath: String { path + "/cluster.json" }

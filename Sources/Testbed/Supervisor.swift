@@ -260,12 +260,10 @@ public final class Supervisor: @unchecked Sendable {
 
     // MARK: - Records
 
-    private func update(_ change: (inout ClusterRecord) -> Void) {
+    func update(_ change: (inout ClusterRecord) -> Void) {
         lock.withLock { change(&record) }
         try? save()
     }
-
-    func updateRecord(_ change: (inout ClusterRecord) -> Void) { update(change) }
 
     private func save() throws { try directory.save(lock.withLock { record }) }
 

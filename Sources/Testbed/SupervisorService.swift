@@ -132,13 +132,13 @@ extension Supervisor {
     func wasHealed(_ id: String) -> Bool { healedLock.withLock { healedIDs.contains(id) } }
 
     func setControl(_ address: String, pid: Int32, command: [String]) {
-        updateRecord {
+        update {
             $0.supervisorControl = address
             $0.supervisor = ProcessRecord(pid: pid, command: command)
         }
     }
 
-    func markReady(_ ready: Bool) { updateRecord { $0.state = ready ? "ready" : "unready" } }
+    func markReady(_ ready: Bool) { update { $0.state = ready ? "ready" : "unready" } }
 
     /// Passes a fault-rule call to the proxy's control API (`/faults…` becomes `/rules…`) and
     /// traces every change it accepts.

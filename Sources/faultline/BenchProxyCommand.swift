@@ -38,7 +38,8 @@ enum BenchProxyCommand {
         }
         do {
             let echo = try EchoServer()
-            let proxy = FaultProxy(routes: [FaultProxy.Route(listen: Endpoint(host: "127.0.0.1", port: freePort()),
+            defer { echo.stop() }
+            let proxy = FaultProxy(routes: [FaultProxy.Route(listen: Endpoint(host: "127.0.0.1", port: try Socket.freePort()),
                 target: Endpoint(host: "127.0.0.1", port: echo.port), host: "server")], sources: ["127.0.0.1": "client"])
             try proxy.start()
             defer { proxy.stop() }
@@ -65,12 +66,6 @@ enum BenchProxyCommand {
     static func usage(_ message: String) -> Int32 {
         FileHandle.standardError.write(Data("faultline bench proxy: \(message)\n\n\(help)\n".utf8))
         return 2
-    }
-
-    static func freePort() -> UInt16 {
-        guard let fd = try? Socket.listen(Endpoint(host: "127.0.0.1", port: 0)) else { return 0 }
-        defer { close(fd) }
-        return Socket.localPort(fd)
     }
 
     /// Round trips of 64 bytes; p50 and p99 in microseconds.
@@ -122,7 +117,7 @@ enum BenchProxyCommand {
 
     static func startSocat(to port: UInt16) -> (process: Process, port: UInt16)? {
         guard let path = ["/usr/bin/socat", "/bin/socat"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return nil }
-        let listen = freePort()
+        guard let listen = try? Socket.freePort() else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = ["TCP-LISTEN:\(listen),bind=127.0.0.1,reuseaddr,fork,nodelay", "TCP:127.0.0.1:\(port),nodelay"]
@@ -130,28 +125,5 @@ enum BenchProxyCommand {
         process.standardError = FileHandle.nullDevice
         guard (try? process.run()) != nil else { return nil }
         return (process, listen)
-    }
-}
-
-/// Echoes every byte back, one thread per connection.
-final class EchoServer: @unchecked Sendable {
-    let listener: Int32
-    let port: UInt16
-
-    init() throws {
-        listener = try Socket.listen(Endpoint(host: "127.0.0.1", port: 0))
-        port = Socket.localPort(listener)
-        Thread { [listener] in
-            while let fd = Socket.accept(listener) {
-                Socket.setNoDelay(fd)
-                Thread {
-                    var buffer = [UInt8](repeating: 0, count: 1 << 20)
-                    while case .data(let bytes) = buffer.withUnsafeMutableBytes({ Socket.receive(fd, into: $0) }) {
-                        if !buffer.withUnsafeBytes({ Socket.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<bytes])) }) { break }
-                    }
-                    close(fd)
-                }.start()
-            }
-        }.start()
     }
 }

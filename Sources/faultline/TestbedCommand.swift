@@ -170,14 +170,14 @@ enum TestbedCommand {
         if let name {
             let directory = ClusterDirectory(cluster: name)
             guard FileManager.default.fileExists(atPath: directory.recordPath) else {
-                return .failure(ExitCode(fail("no cluster '\(name)' (running: \(ClusterDirectory.all().map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")))")))
+                return .failure(ExitCode(fail("no cluster '\(name)' (running: \(ClusterDirectory.all().map(\.name).joined(separator: ", ")))")))
             }
             return .success(directory)
         }
         let all = ClusterDirectory.all()
         guard all.count == 1 else {
             return .failure(ExitCode(fail(all.isEmpty ? "no cluster is up ('faultline up TOPOLOGY' starts one)"
-                : "several clusters are up (\(all.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))); name one with -c")))
+                : "several clusters are up (\(all.map(\.name).joined(separator: ", "))); name one with -c")))
         }
         return .success(all[0])
     }
@@ -301,7 +301,7 @@ enum TestbedCommand {
         }
         guard let record = try? directory.load(), let control = record.supervisorControl,
             let endpoint = try? Endpoint(parsing: control)
-        else { return fail("cluster '\(record(of: directory))' has no running supervisor; 'faultline down' and 'up' again", code: 1) }
+        else { return fail("cluster '\(directory.name)' has no running supervisor; 'faultline down' and 'up' again", code: 1) }
         let client = HTTPClient(endpoint: endpoint)
         func call(_ method: String, _ path: String, _ body: Any?) -> Int32 {
             let bytes = body.flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { Array($0) }
@@ -419,7 +419,6 @@ enum TestbedCommand {
         return 0
     }
 
-    static func record(of directory: ClusterDirectory) -> String { (directory.path as NSString).lastPathComponent }
 
     // MARK: - proxy (the daemon the supervisor starts in the switch namespace)
 

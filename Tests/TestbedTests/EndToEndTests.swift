@@ -27,18 +27,7 @@ private func link(_ from: String, _ to: String, in cluster: String) -> [String: 
 }
 
 @discardableResult
-private func cli(_ arguments: [String]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: faultline)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    guard (try? process.run()) != nil else { return (-1, "cannot run \(faultline)") }
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-}
+private func cli(_ arguments: [String]) -> (status: Int32, output: String) { run([faultline] + arguments) }
 
 private func eventually<T>(seconds: Double, _ body: () throws -> T?) -> T? {
     let deadline = Date().addingTimeInterval(seconds)

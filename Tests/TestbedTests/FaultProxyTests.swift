@@ -9,34 +9,6 @@ import Net
 import Testbed
 import Testing
 
-/// Echoes every byte back.
-private final class Echo: @unchecked Sendable {
-    let listener: Int32
-    let port: UInt16
-    init() throws {
-        listener = try Socket.listen(Endpoint(host: "127.0.0.1", port: 0))
-        port = Socket.localPort(listener)
-        Thread { [listener] in
-            while let fd = Socket.accept(listener) {
-                Thread {
-                    var buffer = [UInt8](repeating: 0, count: 64 << 10)
-                    while case .data(let count) = buffer.withUnsafeMutableBytes({ Socket.receive(fd, into: $0) }) {
-                        if !buffer.withUnsafeBytes({ Socket.sendAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<count])) }) { break }
-                    }
-                    close(fd)
-                }.start()
-            }
-        }.start()
-    }
-    deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
-}
-
-private func freePort() throws -> UInt16 {
-    let fd = try Socket.listen(Endpoint(host: "127.0.0.1", port: 0))
-    defer { close(fd) }
-    return Socket.localPort(fd)
-}
-
 /// Reads exactly `count` bytes, or what arrived before `timeout`.
 private func read(_ fd: Int32, _ count: Int, timeout: Nanoseconds) -> [UInt8] {
     Socket.setReceiveTimeout(fd, timeout)
@@ -51,14 +23,14 @@ private func read(_ fd: Int32, _ count: Int, timeout: Nanoseconds) -> [UInt8] {
 
 @Suite(.serialized) struct FaultProxyTests {
     func withProxy(_ body: (FaultProxy, Endpoint) throws -> Void) throws {
-        let echo = try Echo()
-        let listen = Endpoint(host: "127.0.0.1", port: try freePort())
+        let echo = try EchoServer()
+        defer { echo.stop() }
+        let listen = Endpoint(host: "127.0.0.1", port: try Socket.freePort())
         let proxy = FaultProxy(routes: [FaultProxy.Route(listen: listen, target: Endpoint(host: "127.0.0.1", port: echo.port), host: "server")],
             sources: ["127.0.0.1": "client"])
         try proxy.start()
         defer { proxy.stop() }
         try body(proxy, listen)
-        _ = echo
     }
 
     @Test func blackholeHoldsBytesUntilHealAndRejectRefuses() throws {

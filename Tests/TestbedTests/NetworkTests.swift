@@ -8,22 +8,6 @@ import Testing
 
 private let isRoot = getuid() == 0
 
-/// Runs `arguments` (inside `namespace` when given); exit status and output.
-@discardableResult
-private func run(_ arguments: [String], in namespace: String? = nil) -> (status: Int32, output: String) {
-    let process = Process()
-    let command = (namespace.map { Namespaces.exec(in: $0) } ?? []) + arguments
-    process.executableURL = URL(fileURLWithPath: command[0])
-    process.arguments = Array(command.dropFirst())
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    guard (try? process.run()) != nil else { return (-1, "cannot run \(command)") }
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-}
-
 /// A TCP connect attempt with a 1 s timeout, from inside `namespace` (or the root namespace):
 /// "ok", "refused" or "timeout".
 private func connect(_ address: String, _ port: Int, from namespace: String?) -> String {
