@@ -1,0 +1,3 @@
+//! Proxy: the fault proxy relay (filled in next).
+
+import Faults

@@ -1,0 +1,1 @@
+//! ProxyTests: the relay over loopback (filled in with the relay).
