@@ -1,3 +1,0 @@
-//! Proxy: the fault proxy relay (filled in next).
-
-import Faults
