@@ -16,6 +16,7 @@
 //! are optional on every kind. `bridge` and `majorities-ring` are read into the `cuts` they
 //! expand to. Members the kind does not know are refused (a typo must not silently do nothing);
 //! `id` and `expires_in_ms`, which `GET /rules` writes, are ignored so its output can be posted back.
+//! Latency also reads `delay_ns` and `jitter_ns` (integer nanoseconds) in place of the durations.
 //! Flags name the same members: `latency --from client --to etcd-1 --delay 200ms`, with
 //! `--group a,b` repeated for groups and `--hosts a,b,c` for lists.
 
@@ -174,10 +175,14 @@ extension FaultRule {
             rule = try .majoritiesRing(try fields.hostList("hosts", kind: kind), mode: try fields.mode())
         case "latency":
             let (from, to) = try fields.link(kind: kind)
-            guard let delay = try fields.duration("delay", example: "200ms") else {
+            // `delay_ns` and `jitter_ns` (integer nanoseconds) are accepted too, as the testbed's
+            // first fault CLI writes them.
+            let delayNanoseconds = try fields.nanoseconds("delay_ns")
+            let jitterNanoseconds = try fields.nanoseconds("jitter_ns")
+            guard let delay = try fields.duration("delay", example: "200ms") ?? delayNanoseconds else {
                 throw FaultError("latency needs \(style.name("delay")) like 200ms")
             }
-            let jitter = try fields.duration("jitter", example: "20ms") ?? 0
+            let jitter = try fields.duration("jitter", example: "20ms") ?? jitterNanoseconds ?? 0
             rule = FaultRule(.latency(from: from, to: to, delay: delay, jitter: jitter))
         case "bandwidth":
             let (from, to) = try fields.link(kind: kind)
@@ -244,6 +249,14 @@ private struct Fields {
             throw FaultError("\(style.name(field)) must be a duration like \(example), got \(Self.show(value))")
         }
         return duration
+    }
+
+    mutating func nanoseconds(_ field: String) throws(FaultError) -> Nanoseconds? {
+        guard let value = take(field) else { return nil }
+        guard case .integer(let number) = value, number >= 0 else {
+            throw FaultError("\(style.name(field)) must be a non-negative integer of nanoseconds, got \(Self.show(value))")
+        }
+        return number
     }
 
     mutating func probability() throws(FaultError) -> Double? {

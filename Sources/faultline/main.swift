@@ -14,7 +14,9 @@ let usage = """
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
-      bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd)
+      proxy        run the fault proxy daemon (routes from a JSON file, rules over its HTTP control API)
+      bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd),
+                   'bench proxy' (the fault proxy's latency and throughput against direct and socat)
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -37,13 +39,15 @@ case "etcdctl":
     exit(EtcdctlCommand.run(arguments))
 case "crash-test":
     exit(CrashTestCommand.run(arguments))
+case "proxy": exit(ProxyCommand.run(arguments))
 case "bench":
     switch arguments.first {
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
     case "kv": exit(BenchKVCommand.run(Array(arguments.dropFirst())))
     case "failover": exit(BenchFailoverCommand.run(Array(arguments.dropFirst())))
+    case "proxy": exit(BenchProxyCommand.run(Array(arguments.dropFirst())))
     default:
-        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover)\n".utf8))
+        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover, proxy)\n".utf8))
         exit(2)
     }
 case "help", "-h", "--help":

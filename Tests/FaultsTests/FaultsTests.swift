@@ -286,6 +286,11 @@ private func blockedLinks(_ table: FaultTable) -> Set<Link> {
         #expect(ring == [try FaultRule.majoritiesRing(["a", "b", "c", "d", "e"], ttl: 60 * Time.second)])
     }
 
+    @Test func latencyReadsNanosecondIntegersToo() throws {
+        let rules = try FaultRule.parseList(body: Array(#"[{"kind":"latency","from":"a","to":"b","delay_ns":200000000,"jitter_ns":5}]"#.utf8))
+        #expect(rules == [FaultRule(.latency(from: "a", to: "b", delay: 200 * Time.millisecond, jitter: 5))])
+    }
+
     @Test func policyEncodes() throws {
         let t = try table(FaultRule(.latency(from: "*", to: "*", delay: 200 * Time.millisecond, jitter: 0)),
             FaultRule(.cut(from: "etcd-1", to: "etcd-2", mode: .blackhole)))
