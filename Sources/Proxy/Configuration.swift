@@ -41,6 +41,8 @@ public struct ProxyLimits: Equatable, Sendable {
     public var queuedBytesMax = 4 << 20
     /// Dialling the target gives up after this long (the caller is then reset).
     public var dialTimeout: Nanoseconds = 2 * Time.second
+    /// Move bytes with splice(2) (no copy through user space) while no rule applies.
+    public var splice = true
     public init() {}
 
     public func validate() throws(ProxyError) {
@@ -149,11 +151,12 @@ public struct ProxyConfiguration: Equatable, Sendable {
             case ("connections_max", .integer(let number)): limits.connectionsMax = Int(clamping: number)
             case ("chunk_bytes", .integer(let number)): limits.chunkBytes = Int(clamping: number)
             case ("queued_bytes_max", .integer(let number)): limits.queuedBytesMax = Int(clamping: number)
+            case ("splice", .bool(let flag)): limits.splice = flag
             case ("dial_timeout", .string(let text)):
                 guard let timeout = Time.parse(text) else { throw ProxyError("limits.dial_timeout must be a duration like 2s") }
                 limits.dialTimeout = timeout
             default:
-                throw ProxyError("limits: unknown or mistyped member \"\(key)\" (connections_max, chunk_bytes, queued_bytes_max: integers; dial_timeout: a duration)")
+                throw ProxyError("limits: unknown or mistyped member \"\(key)\" (connections_max, chunk_bytes, queued_bytes_max: integers; dial_timeout: a duration; splice: a boolean)")
             }
         }
         return limits

@@ -264,20 +264,36 @@ final class Connection: @unchecked Sendable {
         var view = initial
         var pacer = Pacer()
         var random = chunkSeed.derived(direction.isForward ? 1 : 2)
+        // Bytes go socket -> pipe -> socket (splice) while nothing applies, and through
+        // `buffer` as soon as anything does (the pipe is then emptied into it first).
+        let pipe = proxy.configuration.limits.splice ? Splice.pipe(capacity: chunk) : nil
+        defer {
+            if let pipe {
+                close(pipe.read)
+                close(pipe.write)
+            }
+        }
         while true {
-            let count = recv(source, buffer, chunk, 0)
+            let count = pipe.map { Splice.function!(source, nil, $0.write, nil, chunk, Splice.move) } ?? recv(source, buffer, chunk, 0)
             if count > 0 {
                 // The fast path: nothing changed, nothing applies, nothing queued.
                 if view.clear && !direction.writerStarted && proxy.version.load(ordering: .acquiring) == view.version
                     && !closing.load(ordering: .relaxed)
                 {
-                    guard sendAll(destination, UnsafeRawBufferPointer(start: buffer, count: count)) else {
+                    let sent = pipe.map { drain($0.read, count, to: destination) }
+                        ?? sendAll(destination, UnsafeRawBufferPointer(start: buffer, count: count))
+                    guard sent else {
                         direction.counters.bytesDropped.add(count, ordering: .relaxed)
                         abort()
                         return
                     }
                     direction.counters.bytesForwarded.add(count, ordering: .relaxed)
                     continue
+                }
+                if let pipe, !readAll(pipe.read, buffer, count) {
+                    direction.counters.bytesDropped.add(count, ordering: .relaxed)
+                    abort()
+                    return
                 }
                 guard awaitPassable(direction, &view, bytes: count) else {
                     direction.counters.bytesDropped.add(count, ordering: .relaxed)
@@ -311,6 +327,37 @@ final class Connection: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Moves `count` bytes from the pipe to the socket; false once the connection fails or aborts.
+    private func drain(_ pipe: Int32, _ count: Int, to fd: Int32) -> Bool {
+        var left = count
+        while left > 0 {
+            let moved = Splice.function!(pipe, nil, fd, nil, left, Splice.move)
+            if moved > 0 {
+                left -= moved
+                continue
+            }
+            guard moved < 0, errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK else { return false }
+            if closing.load(ordering: .acquiring) { return false }
+        }
+        return true
+    }
+
+    /// Reads exactly `count` bytes that are already in the pipe.
+    private func readAll(_ pipe: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let got = Glibc.read(pipe, buffer + done, count - done)
+            if got > 0 {
+                done += got
+            } else if got < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// Writes every byte; false once the connection fails or aborts. A send timeout (a peer not

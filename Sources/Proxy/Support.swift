@@ -117,3 +117,29 @@ enum ProxySocket {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &value, socklen_t(MemoryLayout<timeval>.size))
     }
 }
+
+/// splice(2), which Glibc's Swift module hides (a GNU extension): found once with dlsym. The
+/// relay's fast path moves bytes socket -> pipe -> socket without copying them through user
+/// space; where the call is missing it reads and writes through its buffer instead.
+enum Splice {
+    typealias Function = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
+    static let function: Function? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "splice") else { return nil }
+        return unsafeBitCast(symbol, to: Function.self)
+    }()
+    /// SPLICE_F_MOVE: move pages instead of copying where the kernel can.
+    static let move: UInt32 = 1
+    /// F_SETPIPE_SZ (Linux): the pipe's capacity.
+    static let setPipeSize: Int32 = 1031
+
+    /// A pipe of (at least) `capacity` bytes, both ends close-on-exec; nil if splice is missing.
+    static func pipe(capacity: Int) -> (read: Int32, write: Int32)? {
+        guard function != nil else { return nil }
+        var ends: [Int32] = [-1, -1]
+        guard Glibc.pipe(&ends) == 0 else { return nil }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        // Without the capacity a splice moves at most 64 KiB at a time (still correct, slower).
+        _ = fcntl(ends[1], setPipeSize, Int32(capacity))
+        return (ends[0], ends[1])
+    }
+}

@@ -19,6 +19,7 @@ enum BenchProxyCommand {
           --message-size N    bytes per ping (default 64)
           --bytes SIZE        streamed one way per path, like 2GB or 512MiB (default 2GB)
           --no-socat          skip the socat column
+          --no-splice         the proxy copies through its buffer instead of splice(2)
           --json              one JSON object per path instead of the table
 
         Paths: direct (client -> server), proxy (through this build's fault proxy, no rules),
@@ -30,6 +31,7 @@ enum BenchProxyCommand {
         var messageSize = 64
         var bytes: Int64 = 2_000_000_000
         var socat = true
+        var splice = true
         var json = false
     }
 
@@ -67,6 +69,7 @@ enum BenchProxyCommand {
                     }
                     settings.bytes = bytes
                 case "--no-socat": settings.socat = false
+                case "--no-splice": settings.splice = false
                 case "--json": settings.json = true
                 case "-h", "--help": throw CommandError("")
                 default: throw CommandError("unknown option '\(flag)'")
@@ -95,9 +98,11 @@ enum BenchProxyCommand {
             return 1
         }
         let any = Endpoint(host: "127.0.0.1", port: 0)
+        var limits = ProxyLimits()
+        limits.splice = settings.splice
         let proxy = FaultProxy(configuration: ProxyConfiguration(
             routes: [Route(host: "echo", listen: any, target: echo.endpoint), Route(host: "sink", listen: any, target: sink.endpoint)],
-            sources: ["127.0.0.1": "client"]))
+            sources: ["127.0.0.1": "client"], limits: limits))
         do {
             try proxy.start()
         } catch {

@@ -139,8 +139,10 @@ func waitUntil(_ timeout: Nanoseconds = 2 * Time.second, _ condition: () -> Bool
 // MARK: - Relay
 
 @Suite struct RelayTests {
-    @Test func relaysBothWaysAndCounts() throws {
-        let harness = try Harness()
+    @Test(arguments: [true, false]) func relaysBothWaysAndCounts(splice: Bool) throws {
+        var limits = ProxyLimits()
+        limits.splice = splice
+        let harness = try Harness(limits: limits)
         defer { harness.proxy.stop() }
         let fd = try harness.dial()
         defer { close(fd) }
