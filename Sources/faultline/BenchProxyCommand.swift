@@ -15,9 +15,11 @@ enum BenchProxyCommand {
     static let help = """
         usage: faultline bench proxy [options]
 
-          --round-trips N     ping-pong round trips per path, after 1000 to warm up (default 20000)
+          --round-trips N     ping-pong round trips per path, after 1000 to warm up (default 20000);
+                              the paths take turns, 10 slices each, and p50/p99 pool every slice
+          --bytes SIZE        streamed one way per path, in 3 turns of a third (the median
+                              turn's rate is reported; default 2GB)
           --message-size N    bytes per ping (default 64)
-          --bytes SIZE        streamed one way per path, like 2GB or 512MiB (default 2GB)
           --no-socat          skip the socat column
           --no-splice         the proxy copies through its buffer instead of splice(2)
           --json              one JSON object per path instead of the table
@@ -134,18 +136,34 @@ enum BenchProxyCommand {
             print("loopback, \(settings.roundTrips) round trips of \(settings.messageSize) bytes on one connection; \(settings.bytes / 1_000_000) MB streamed one way")
             print(pad("path", 9) + pad("p50", 11) + pad("p99", 11) + pad("added p50", 12) + "throughput")
         }
-        var direct: Figures?
-        for (name, echoEndpoint, sinkEndpoint) in paths {
-            do {
-                let (p50, p99) = try pingPong(echoEndpoint, settings: settings)
-                let rate = try stream(sinkEndpoint, bytes: settings.bytes)
-                let figures = Figures(path: name, p50: p50, p99: p99, bytesPerSecond: rate)
-                if direct == nil { direct = figures }
-                report(figures, direct: direct!, json: settings.json)
-            } catch {
-                FileHandle.standardError.write(Data("faultline bench proxy: \(name): \(error)\n".utf8))
-                return 1
+        // The paths take turns (10 slices of the round trips, 3 slices of the stream), so a
+        // neighbour's load or a frequency change hits them all alike instead of one column.
+        var samples = [[Nanoseconds]](repeating: [], count: paths.count)
+        var rates = [[Double]](repeating: [], count: paths.count)
+        do {
+            let connections = try paths.map { path throws(NetError) in try Socket.connect(path.1, timeout: 2 * Time.second) }
+            defer { for fd in connections { close(fd) } }
+            for (index, fd) in connections.enumerated() { _ = try pingPong(fd, count: 1000, settings: settings, into: &samples[index]) }
+            samples = samples.map { _ in [] }
+            for _ in 0..<10 {
+                for (index, fd) in connections.enumerated() {
+                    try pingPong(fd, count: settings.roundTrips / 10, settings: settings, into: &samples[index])
+                }
             }
+            for _ in 0..<3 {
+                for (index, path) in paths.enumerated() { rates[index].append(try stream(path.2, bytes: settings.bytes / 3)) }
+            }
+        } catch {
+            FileHandle.standardError.write(Data("faultline bench proxy: \(error)\n".utf8))
+            return 1
+        }
+        var direct: Figures?
+        for (index, path) in paths.enumerated() {
+            let sorted = samples[index].sorted()
+            let figures = Figures(path: path.0, p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)],
+                bytesPerSecond: rates[index].sorted()[1])
+            if direct == nil { direct = figures }
+            report(figures, direct: direct!, json: settings.json)
         }
         return 0
     }
@@ -173,28 +191,23 @@ enum BenchProxyCommand {
 
     // MARK: - Measurements
 
-    /// Round trips of one message on one connection: p50 and p99 after a warm-up.
-    static func pingPong(_ endpoint: Endpoint, settings: Settings) throws(NetError) -> (Nanoseconds, Nanoseconds) {
-        let fd = try Socket.connect(endpoint, timeout: 2 * Time.second)
-        defer { close(fd) }
+    /// `count` round trips of one message on an open connection, each one's time appended.
+    static func pingPong(_ fd: Int32, count: Int, settings: Settings, into samples: inout [Nanoseconds]) throws(NetError) {
         Socket.setReceiveTimeout(fd, 5 * Time.second)
         let message = [UInt8](repeating: 0x61, count: settings.messageSize)
         var reply = [UInt8](repeating: 0, count: settings.messageSize)
-        var samples: [Nanoseconds] = []
-        samples.reserveCapacity(settings.roundTrips)
-        for round in 0..<(settings.roundTrips + 1000) {
+        samples.reserveCapacity(samples.count + count)
+        for _ in 0..<count {
             let started = BenchClock.now()
-            guard Socket.sendAll(fd, message) else { throw NetError("send to \(endpoint) failed") }
+            guard Socket.sendAll(fd, message) else { throw NetError("ping failed: \(String(cString: strerror(errno)))") }
             var got = 0
             while got < message.count {
                 let result = reply.withUnsafeMutableBytes { Socket.receive(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
-                guard case .data(let count) = result else { throw NetError("echo from \(endpoint) ended: \(result)") }
-                got += count
+                guard case .data(let received) = result else { throw NetError("the echo ended: \(result)") }
+                got += received
             }
-            if round >= 1000 { samples.append(BenchClock.now() - started) }
+            samples.append(BenchClock.now() - started)
         }
-        samples.sort()
-        return (samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)])
     }
 
     /// Streams `bytes` one way and waits for the sink's acknowledgement; answers bytes per second.
