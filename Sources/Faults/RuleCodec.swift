@@ -16,7 +16,8 @@
 //! are optional on every kind. `bridge` and `majorities-ring` are read into the `cuts` they
 //! expand to. Members the kind does not know are refused (a typo must not silently do nothing);
 //! `id` and `expires_in_ms`, which `GET /rules` writes, are ignored so its output can be posted back.
-//! Latency also reads `delay_ns` and `jitter_ns` (integer nanoseconds) in place of the durations.
+//! `delay_ns`, `jitter_ns` and `ttl_ns` (integer nanoseconds) are read in place of the durations,
+//! and `expires_at_ns` is ignored, so rules written for the testbed's first proxy are understood.
 //! Flags name the same members: `latency --from client --to etcd-1 --delay 200ms`, with
 //! `--group a,b` repeated for groups and `--hosts a,b,c` for lists.
 
@@ -153,7 +154,8 @@ extension FaultRule {
         guard let kind = try fields.string("kind") else {
             throw FaultError("a rule needs \(style.name("kind")) (one of: \(kindNames.joined(separator: ", ")))")
         }
-        let ttl = try fields.duration("ttl", example: "10s")
+        let ttlNanoseconds = try fields.nanoseconds("ttl_ns")
+        let ttl = try fields.duration("ttl", example: "10s") ?? ttlNanoseconds
         let probability = try fields.probability()
         let rule: FaultRule
         switch kind {
@@ -205,7 +207,7 @@ extension FaultRule {
 private struct Fields {
     var object: JSONObject
     let style: FieldStyle
-    var used: Set<String> = ["id", "expires_in_ms"]
+    var used: Set<String> = ["id", "expires_in_ms", "expires_at_ns"]
 
     init(object: JSONObject, style: FieldStyle) {
         self.object = object

@@ -289,6 +289,8 @@ private func blockedLinks(_ table: FaultTable) -> Set<Link> {
     @Test func latencyReadsNanosecondIntegersToo() throws {
         let rules = try FaultRule.parseList(body: Array(#"[{"kind":"latency","from":"a","to":"b","delay_ns":200000000,"jitter_ns":5}]"#.utf8))
         #expect(rules == [FaultRule(.latency(from: "a", to: "b", delay: 200 * Time.millisecond, jitter: 5))])
+        let timed = try FaultRule.parseList(body: Array(#"{"kind":"cut","from":"a","to":"b","ttl_ns":30000000000,"expires_at_ns":5}"#.utf8))
+        #expect(timed == [FaultRule(.cut(from: "a", to: "b", mode: .blackhole), ttl: 30 * Time.second)])
     }
 
     @Test func policyEncodes() throws {
