@@ -4,7 +4,8 @@
 // Targets are layered; dependencies point downward only:
 //   Base -> Wire -> Raft, KV, MVCC, EtcdAPI, Linearizability (pure cores)
 //        -> Services (shells over an environment) -> Simulator (the virtual world)
-//        -> Net, Storage (the real world: sockets, files) -> EtcdServer, EtcdClient -> faultline
+//        -> Faults (pure: the fault proxy's rules)
+//        -> Net, Storage (the real world: sockets, files) -> EtcdServer, EtcdClient, Proxy -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 // Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
 import PackageDescription
@@ -30,7 +31,9 @@ let package = Package(
         .target(
             name: "Simulator", dependencies: ["Base", "Wire", "Raft", "KV", "Services", "Linearizability"],
             swiftSettings: strictSettings),
+        .target(name: "Faults", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
         .target(name: "Net", dependencies: ["Base"], swiftSettings: strictSettings),
+        .target(name: "Proxy", dependencies: ["Base", "Wire", "Net", "Faults"], swiftSettings: strictSettings),
         .target(name: "Storage", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
         .target(name: "EtcdClient", dependencies: ["Base", "Wire", "Net"], swiftSettings: strictSettings),
         .target(name: "Topology", dependencies: ["Base"], swiftSettings: strictSettings),
@@ -38,11 +41,10 @@ let package = Package(
             name: "EtcdServer",
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
             swiftSettings: strictSettings),
-        .target(name: "FaultRules", dependencies: ["Base"], swiftSettings: strictSettings),
-        .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "FaultRules"], swiftSettings: strictSettings),
+        .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "FaultRules"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
@@ -50,10 +52,11 @@ let package = Package(
         .testTarget(name: "MVCCTests", dependencies: ["Base", "MVCC"]),
         .testTarget(name: "EtcdAPITests", dependencies: ["Base", "Wire", "MVCC", "EtcdAPI"]),
         .testTarget(name: "NetTests", dependencies: ["Base", "Net"]),
+        .testTarget(name: "FaultsTests", dependencies: ["Base", "Wire", "Faults"]),
+        .testTarget(name: "ProxyTests", dependencies: ["Base", "Wire", "Net", "Faults", "Proxy"]),
         .testTarget(name: "StorageTests", dependencies: ["Base", "Raft", "Storage"]),
         .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
-        .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient", "FaultRules"]),
-        .testTarget(name: "FaultRulesTests", dependencies: ["Base", "FaultRules"]),
+        .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

@@ -119,9 +119,26 @@ public enum Socket {
     }
 
     /// Connects with a timeout (non-blocking connect + poll), then returns a blocking socket.
-    public static func connect(_ endpoint: Endpoint, timeout: Nanoseconds) throws(NetError) -> Int32 {
+    /// `source` binds the local side to that IPv4 address first (any port): loopback tests
+    /// dial from 127.0.0.11, 127.0.0.12, … so a fault proxy can tell the callers apart.
+    public static func connect(_ endpoint: Endpoint, from source: String? = nil, timeout: Nanoseconds) throws(NetError) -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", endpoint.description) }
+        if let source {
+            var local = Endpoint(host: source, port: 0).socketAddress()
+            guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else {
+                close(fd)
+                throw NetError("source address '\(source)' is not an IPv4 address")
+            }
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let code = errno
+                close(fd)
+                throw .system("bind", "\(source):0", errno: code)
+            }
+        }
         var address = endpoint.socketAddress()
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }

@@ -68,7 +68,7 @@ public enum SupervisorService {
             var known: Set<String> = []
             while finished.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
                 let (status, text) = supervisor.forwardToProxy(method: "GET", path: "/faults", body: [])
-                guard status == 200, let rules = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]] else { continue }
+                guard status == 200, let rules = ProxyAnswer.list("rules", in: text) else { continue }
                 let current = Set(rules.compactMap { $0["id"] as? String })
                 for id in known.subtracting(current).sorted() where !supervisor.wasHealed(id) {
                     supervisor.traceEvent(["kind": "fault", "event": "expired", "rule": id])
@@ -150,7 +150,7 @@ extension Supervisor {
         if method == "DELETE" {
             // Learn which rules this heals before they are gone.
             if proxyPath == "/rules", let listing = try? client.get("/rules", timeout: 5 * Time.second),
-                let rules = (try? JSONSerialization.jsonObject(with: Data(listing.text.utf8))) as? [[String: Any]]
+                let rules = ProxyAnswer.list("rules", in: listing.text)
             {
                 noteHealed(rules.compactMap { $0["id"] as? String })
             } else if proxyPath.hasPrefix("/rules/") {
@@ -168,5 +168,15 @@ extension Supervisor {
         } catch {
             return (502, "{\"error\":\"the fault proxy did not answer: \(error)\"}")
         }
+    }
+}
+
+/// Reads the proxy control API's answers, which wrap their lists with the table version:
+/// `{"version": 3, "rules": [...]}`, `{"version": 3, "links": [...], ...}`.
+public enum ProxyAnswer {
+    /// The list under `member`, or nil when the text is not such an answer.
+    public static func list(_ member: String, in text: String) -> [[String: Any]]? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+        return object?[member] as? [[String: Any]]
     }
 }

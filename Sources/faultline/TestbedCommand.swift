@@ -265,10 +265,15 @@ enum TestbedCommand {
                                                  cut HOST off from every other host (and, with
                                                  --include-client, from the root namespace too)
           cut --from A --to B [--mode blackhole|reject]
+          bridge HOST [--groups a,b/c,d]         two halves that cannot talk, both still reaching HOST
+                                                 (default groups: the other hosts split in two, in order)
+          majorities-ring [--hosts a,b,c,d,e]    every host sees a majority, each a different one
+                                                 (default: every host of the cluster)
           latency --from A --to B --delay 200ms [--jitter 50ms]
           bandwidth --from A --to B --rate 1MB/s
           reset --from A --to B                  reset (RST) the open connections A dialled to B, once
-          (every network fault takes --ttl DURATION: it heals itself after that long)
+          (every network fault takes --ttl DURATION: it heals itself after that long, and
+           --probability P: it applies to that share of connections, or for latency of chunks)
           heal RULE | --all
           list [-o json]
         """
@@ -333,8 +338,14 @@ enum TestbedCommand {
             if options["--all"] != nil { return call("DELETE", "/faults", nil) }
             guard words.count == 2 else { return fail("fault heal takes a RULE id or --all") }
             return call("DELETE", "/faults/\(words[1])", nil)
-        case "partition", "isolate", "cut", "latency", "bandwidth":
+        case "partition", "isolate", "cut", "latency", "bandwidth", "bridge", "majorities-ring":
             var rule: [String: Any] = ["kind": verb]
+            if let text = options["--probability"] {
+                guard let probability = Double(text), probability > 0, probability <= 1 else {
+                    return fail("fault \(verb): --probability takes a number in (0, 1] like 0.5")
+                }
+                rule["probability"] = probability
+            }
             if let text = options["--ttl"] {
                 guard let ttl = Time.parse(text), ttl > 0 else { return fail("fault \(verb): --ttl takes a duration like 30s") }
                 rule["ttl_ns"] = Int(ttl)
@@ -351,6 +362,19 @@ enum TestbedCommand {
                 guard words.count == 2 else { return fail("fault isolate takes one HOST") }
                 rule["host"] = words[1]
                 if options["--include-client"] != nil { rule["include_client"] = true }
+            case "bridge":
+                guard words.count == 2 else { return fail("fault bridge takes the bridge HOST (and optionally --groups a,b/c,d)") }
+                rule["bridge"] = words[1]
+                if let groups = options["--groups"] {
+                    rule["groups"] = groups.split(separator: "/").map { $0.split(separator: ",").map(String.init) }
+                } else {
+                    let others = record.hosts.map(\.name).filter { $0 != words[1] }
+                    guard others.count >= 2 else { return fail("fault bridge needs at least two other hosts to split") }
+                    rule["groups"] = [Array(others[..<(others.count / 2)]), Array(others[(others.count / 2)...])]
+                }
+            case "majorities-ring":
+                guard words.count == 1 else { return fail("fault majorities-ring takes no HOST; name them with --hosts a,b,c") }
+                rule["hosts"] = options["--hosts"].map { $0.split(separator: ",").map(String.init) } ?? record.hosts.map(\.name)
             default:
                 guard let from = options["--from"], let to = options["--to"] else { return fail("fault \(verb) needs --from HOST --to HOST") }
                 rule["from"] = from
@@ -373,7 +397,14 @@ enum TestbedCommand {
             return call("POST", "/faults", [rule])
         case "reset":
             guard let from = options["--from"], let to = options["--to"] else { return fail("fault reset needs --from HOST --to HOST") }
-            return call("POST", "/reset", ["from": from, "to": to])
+            var action: [String: Any] = ["from": from, "to": to]
+            if let text = options["--probability"] {
+                guard let probability = Double(text), probability > 0, probability <= 1 else {
+                    return fail("fault reset: --probability takes a number in (0, 1] like 0.5")
+                }
+                action["probability"] = probability
+            }
+            return call("POST", "/reset", action)
         default:
             return fail("fault: unknown verb '\(verb)'\n\n\(faultHelp)")
         }
@@ -396,38 +427,36 @@ enum TestbedCommand {
         guard let rules = try? client.get("/faults", timeout: 5 * Time.second), rules.status == 200,
             let links = try? client.get("/links", timeout: 5 * Time.second), links.status == 200
         else { return fail("fault list: the supervisor or the proxy did not answer", code: 1) }
+        guard let ruleList = ProxyAnswer.list("rules", in: rules.text), let linkList = ProxyAnswer.list("links", in: links.text) else {
+            return fail("fault list: the proxy's answer is not a rule and link list: \(rules.text.prefix(200)) \(links.text.prefix(200))", code: 1)
+        }
         if json {
-            print("{\"rules\":\(rules.text),\"links\":\(links.text)}")
+            let combined: [String: Any] = ["rules": ruleList, "links": linkList]
+            let data = (try? JSONSerialization.data(withJSONObject: combined, options: [.sortedKeys])) ?? Data("{}".utf8)
+            print(String(decoding: data, as: UTF8.self))
             return 0
         }
-        let ruleList = (try? JSONSerialization.jsonObject(with: Data(rules.text.utf8))) as? [[String: Any]] ?? []
         print(ruleList.isEmpty ? "no active rules" : "RULE  KIND       DETAIL")
         for rule in ruleList {
             let detail = rule.filter { !["id", "kind"].contains($0.key) }.sorted { $0.key < $1.key }
                 .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             print("\((rule["id"] as? String ?? "?").padding(toLength: 4, withPad: " ", startingAt: 0))  \((rule["kind"] as? String ?? "?").padding(toLength: 9, withPad: " ", startingAt: 0))  \(detail)")
         }
-        let linkList = (try? JSONSerialization.jsonObject(with: Data(links.text.utf8))) as? [[String: Any]] ?? []
-        print("\nLINK                         CONNS  REFUSED  RESETS        BYTES  STALLED  DELAYED")
+        print("\nLINK                         CONNS  OPEN  HELD  REFUSED  RESETS        BYTES  DELAYED  STALLED  DROPPED")
         for link in linkList {
             let name = "\(link["from"] ?? "?") -> \(link["to"] ?? "?")"
-            let numbers = ["connections", "refused", "resets", "bytes", "stalled_chunks", "delayed_chunks"].map { "\(link[$0] ?? 0)" }
-            let widths = [5, 7, 6, 11, 7, 7]
+            // Held counts connections a blackhole keeps from being dialled; delayed counts chunks
+            // held by latency rules; stalled and dropped count bytes held by a blackhole and bytes
+            // lost to a reset or refusal.
+            let numbers = ["connections_accepted", "connections_open", "connections_held", "connections_refused", "connections_reset", "bytes_forwarded",
+                           "chunks_delayed", "bytes_stalled", "bytes_dropped"].map { "\(link[$0] ?? 0)" }
+            let widths = [5, 4, 4, 7, 6, 11, 7, 7, 7]
             let columns = zip(numbers, widths).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }
             print(name.padding(toLength: 28, withPad: " ", startingAt: 0) + " " + columns.joined(separator: "  "))
         }
         return 0
     }
 
-
-    // MARK: - proxy (the daemon the supervisor starts in the switch namespace)
-
-    static func proxy(_ arguments: [String]) -> Int32 {
-        guard arguments.count == 4, arguments[0] == "--config", arguments[2] == "--control" else {
-            return fail("usage: faultline proxy --config FILE --control HOST:PORT (started by the supervisor)")
-        }
-        return ProxyService.run(config: arguments[1], control: arguments[3])
-    }
 
     // MARK: - supervise (the daemon `up` starts)
 

@@ -19,8 +19,10 @@ let usage = """
       fault        break it: partition, isolate, cut, latency, kill, pause, restart, heal, list
       logs         a host's captured output
       down         take a cluster down (--all: everything Faultline left behind)
-      bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd)
       topology     check topology files ('topology check FILE...') or show one resolved ('topology show FILE')
+      proxy        run the fault proxy daemon (routes from a JSON file, rules over its HTTP control API)
+      bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd),
+                   'bench proxy' (the fault proxy's latency and throughput against direct and socat)
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -45,6 +47,8 @@ case "crash-test":
     exit(CrashTestCommand.run(arguments))
 case "topology":
     exit(TopologyCommand.run(arguments))
+case "proxy":
+    exit(ProxyCommand.run(arguments))
 case "bench":
     switch arguments.first {
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
@@ -65,8 +69,6 @@ case "logs":
     exit(TestbedCommand.logs(arguments))
 case "fault":
     exit(TestbedCommand.fault(arguments))
-case "proxy":
-    exit(TestbedCommand.proxy(arguments))
 case "supervise":
     exit(TestbedCommand.supervise(arguments))
 case "help", "-h", "--help":

@@ -88,7 +88,7 @@ struct EndToEndTests {
         let began = Date()
         _ = try slow.value(of: "e2e/before", serializable: true)
         #expect(Date().timeIntervalSince(began) >= 0.2, "the latency rule did not delay the read")
-        #expect(link("client", followers[0], in: cluster)["delayed_chunks"] as? Int ?? 0 >= 1, "no delayed chunk counted")
+        #expect(link("client", followers[0], in: cluster)["chunks_delayed"] as? Int ?? 0 >= 1, "no delayed chunk counted")
         #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
 
         // A one-way cut client → followers[1]: requests there fail, and the proxy counts it.
@@ -97,7 +97,9 @@ struct EndToEndTests {
         #expect((try? cut.value(of: "e2e/before", serializable: true)) == nil, "a request crossed the cut")
         let list = cli(["fault", "list", "-c", cluster])
         #expect(list.status == 0 && list.output.contains(followers[1]), "fault list: \(list.output)")
-        #expect(link("client", followers[1], in: cluster)["stalled_chunks"] as? Int ?? 0 >= 1, "no stalled chunk counted")
+        // A new connection across a blackhole is held undialled; bytes on an open one are stalled.
+        let cutLink = link("client", followers[1], in: cluster)
+        #expect((cutLink["connections_held"] as? Int ?? 0) + (cutLink["bytes_stalled"] as? Int ?? 0) >= 1, "nothing held or stalled: \(cutLink)")
         #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
 
         // A reset of the members' links to the leader: counted, and the cluster carries on.
@@ -107,7 +109,7 @@ struct EndToEndTests {
         }
         if let leaderNow, let other = hosts.first(where: { $0 != leaderNow }) {
             #expect(cli(["fault", "reset", "--from", leaderNow, "--to", other, "-c", cluster]).status == 0)
-            #expect(link(leaderNow, other, in: cluster)["resets"] as? Int ?? 0 >= 1, "no reset counted")
+            #expect(link(leaderNow, other, in: cluster)["connections_reset"] as? Int ?? 0 >= 1, "no reset counted")
         }
         #expect(eventually(seconds: 10) { try client.put("e2e/after", "3") } != nil, "writes did not go on after the reset")
 
@@ -121,6 +123,18 @@ struct EndToEndTests {
         #expect(expired == true, "the TTL expiry is not in the trace")
         #expect(!((try? String(contentsOfFile: tracePath, encoding: .utf8)) ?? "").contains("\"rule\":\"r1\",\"t_ns\""),
             "an explicitly healed rule was traced as expired")
+
+        // A bridge: the two others cannot talk, both still reach the bridge host, and the
+        // cluster keeps committing (the bridge host sees a majority).
+        let bridge = hosts[0]
+        #expect(cli(["fault", "bridge", bridge, "-c", cluster]).status == 0)
+        let bridged = cli(["fault", "list", "-o", "json", "-c", cluster]).output
+        #expect((link(hosts[1], hosts[2], in: cluster)["policy"] as? [String: Any])?["blocked"] as? String == "blackhole",
+            "the bridge does not block \(hosts[1]) -> \(hosts[2]): \(bridged)")
+        #expect((link(hosts[1], bridge, in: cluster)["policy"] as? [String: Any])?["blocked"] as? String == "none",
+            "the bridge blocks \(hosts[1]) -> \(bridge): \(bridged)")
+        #expect(eventually(seconds: 10) { try client.put("e2e/bridged", "4") } != nil, "no write committed across the bridge")
+        #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
 
         // Down leaves nothing: no namespaces, no processes, no directory.
         let pids = (try ClusterDirectory(cluster: cluster).load()).hosts.compactMap(\.pid)
