@@ -121,7 +121,13 @@ public enum Socket {
     /// Connects with a timeout (non-blocking connect + poll), then returns a blocking socket.
     /// `source` binds the local side to that IPv4 address first (any port): loopback tests
     /// dial from 127.0.0.11, 127.0.0.12, … so a fault proxy can tell the callers apart.
+    /// The environment variable that names the address a process dials from when the caller
+    /// gives none: the testbed's loopback mode sets it so the fault proxy knows who is calling.
+    public static let sourceAddressVariable = "FAULTLINE_SOURCE_ADDRESS"
+    static let processSourceAddress: String? = getenv(sourceAddressVariable).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+
     public static func connect(_ endpoint: Endpoint, from source: String? = nil, timeout: Nanoseconds) throws(NetError) -> Int32 {
+        let source = source ?? processSourceAddress
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", endpoint.description) }
         if let source {

@@ -26,7 +26,7 @@ public enum Cleanup {
             }
             if let proxy = record.proxy { stop(proxy, log: log) }
             if let supervisor = record.supervisor { stop(supervisor, log: log) }
-            for namespace in [record.plan.switchNamespace] + record.plan.hosts.map(record.plan.namespace) {
+            for namespace in record.plan.loopback ? [] : [record.plan.switchNamespace] + record.plan.hosts.map(record.plan.namespace) {
                 stopProcesses(inNamespace: namespace, log: log)
             }
             Namespaces.destroy(record.plan)

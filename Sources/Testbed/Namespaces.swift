@@ -41,6 +41,7 @@ public enum Namespaces {
 
     /// Builds the plan's namespaces and links; on any failure removes what it made and throws.
     public static func create(_ plan: NetworkPlan) throws(NamespaceError) {
+        if plan.loopback { return }
         let clashes = Set(try existing()).intersection(Set([plan.switchNamespace] + plan.hosts.map(plan.namespace)))
         guard clashes.isEmpty else {
             throw NamespaceError(description: "namespaces \(clashes.sorted().joined(separator: ", ")) already exist: is cluster '\(plan.cluster)' up? ('faultline down \(plan.cluster)' removes it)")
@@ -59,6 +60,7 @@ public enum Namespaces {
 
     /// Removes the plan's namespaces and links, whatever state they are in (missing ones are fine).
     public static func destroy(_ plan: NetworkPlan) {
+        if plan.loopback { return }
         _ = try? ip(["-force", "-batch", "-"], input: plan.teardownCommands().joined(separator: "\n") + "\n")
     }
 
@@ -78,7 +80,8 @@ public enum Namespaces {
     }
 
     /// Command prefix that runs a program inside a namespace.
-    public static func exec(in namespace: String) -> [String] {
-        [ipPath ?? "/usr/sbin/ip", "netns", "exec", namespace]
+    public static func exec(in namespace: String?) -> [String] {
+        guard let namespace else { return [] }
+        return [ipPath ?? "/usr/sbin/ip", "netns", "exec", namespace]
     }
 }

@@ -10,6 +10,14 @@
 //!       route to the service addresses through the switch.
 //!
 //! The switch namespace does not forward packets, so the only way between hosts is the proxy.
+//!
+//! Loopback mode (no root, or `up --loopback`) keeps the same layout on 127.(200+s).0.0/16,
+//! which Linux routes to `lo` without any setup: no namespaces, no veth pairs. Hosts listen on
+//! their real address, the proxy on the service addresses. The proxy still tells hosts apart by
+//! source address, so our own daemons bind their outgoing connections to their real address
+//! (`FAULTLINE_SOURCE_ADDRESS`, read by `Net.Socket.connect`). Isolation is weaker: nothing stops
+//! a process from dialling another host's real address, and an external program dials from
+//! 127.0.0.1, which the proxy counts as `client`.
 
 public struct NetworkPlan: Sendable, Equatable, Codable {
     public static let slotsMax = 32
@@ -20,8 +28,10 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
     public let slot: Int
     /// Host names in order; host i (1-based) is `hosts[i - 1]`.
     public let hosts: [String]
+    /// True for loopback mode: addresses on 127.0.0.0/8, no namespaces.
+    public let loopback: Bool
 
-    public init(cluster: String, slot: Int, hosts: [String]) {
+    public init(cluster: String, slot: Int, hosts: [String], loopback: Bool = false) {
         precondition((0..<Self.slotsMax).contains(slot), "cluster slot \(slot) outside 0..<\(Self.slotsMax)")
         precondition(!hosts.isEmpty && hosts.count <= Self.hostsMax, "\(hosts.count) hosts; 1...\(Self.hostsMax) allowed")
         precondition(Set(hosts).count == hosts.count, "duplicate host names in \(hosts)")
@@ -29,25 +39,40 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
         self.cluster = cluster
         self.slot = slot
         self.hosts = hosts
+        self.loopback = loopback
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(cluster: try container.decode(String.self, forKey: .cluster), slot: try container.decode(Int.self, forKey: .slot),
+            hosts: try container.decode([String].self, forKey: .hosts),
+            loopback: try container.decodeIfPresent(Bool.self, forKey: .loopback) ?? false)
     }
 
     var octet: Int { 200 + slot }
+    /// The first two octets of every address of the cluster.
+    var network: String { loopback ? "127.\(octet)" : "10.\(octet)" }
     public var prefix: String { "fl-\(cluster)-" }
     public var switchNamespace: String { "fl-\(cluster)-sw" }
     public func namespace(_ host: String) -> String { "fl-\(cluster)-\(host)" }
+    /// The namespace a host's process runs in; nil in loopback mode (the root namespace).
+    public func processNamespace(_ host: String) -> String? { loopback ? nil : namespace(host) }
 
     public func index(of host: String) -> Int? { hosts.firstIndex(of: host).map { $0 + 1 } }
 
     public func realAddress(_ host: String) -> String {
-        host == Self.clientHost ? "10.\(octet).0.2" : "10.\(octet).\(index(of: host)!).2"
+        host == Self.clientHost ? "\(network).0.2" : "\(network).\(index(of: host)!).2"
     }
 
     public func switchSideAddress(_ host: String) -> String {
-        host == Self.clientHost ? "10.\(octet).0.1" : "10.\(octet).\(index(of: host)!).1"
+        host == Self.clientHost ? "\(network).0.1" : "\(network).\(index(of: host)!).1"
     }
 
-    public func serviceAddress(_ host: String) -> String { "10.\(octet).255.\(index(of: host)!)" }
-    public var serviceNetwork: String { "10.\(octet).255.0/24" }
+    public func serviceAddress(_ host: String) -> String { "\(network).255.\(index(of: host)!)" }
+    public var serviceNetwork: String { "\(network).255.0/24" }
+    /// The source addresses the proxy knows as `client`: in loopback mode also 127.0.0.1, which
+    /// is where an unbound socket dials 127.x addresses from.
+    public var clientAddresses: [String] { loopback ? [realAddress(Self.clientHost), "127.0.0.1"] : [realAddress(Self.clientHost)] }
     /// Where the proxy's control API listens: the switch's address on the client link.
     public var controlAddress: String { switchSideAddress(Self.clientHost) }
 

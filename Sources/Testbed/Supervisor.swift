@@ -51,7 +51,7 @@ public final class Supervisor: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory.logsPath, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory.dataPath, withIntermediateDirectories: true)
         let hosts = launches.map { launch in
-            HostRecord(name: launch.name, role: launch.role, namespace: plan.namespace(launch.name),
+            HostRecord(name: launch.name, role: launch.role, namespace: plan.processNamespace(launch.name) ?? "",
                 serviceAddress: plan.serviceAddress(launch.name), realAddress: plan.realAddress(launch.name),
                 ports: launch.ports, pid: nil, state: .starting, restarts: 0, lastExit: nil, launch: launch)
         }
@@ -78,7 +78,7 @@ public final class Supervisor: @unchecked Sendable {
 
     private func startProxy(faultline: String) throws {
         let plan = record.plan
-        var hosts: [String: Any] = [NetworkPlan.clientHost: ["addresses": [plan.realAddress(NetworkPlan.clientHost)], "routes": [Any]()]]
+        var hosts: [String: Any] = [NetworkPlan.clientHost: ["addresses": plan.clientAddresses, "routes": [Any]()]]
         for host in record.hosts {
             let routes = host.ports.map { port in
                 ["listen": "\(host.serviceAddress):\(port)", "target": "\(host.realAddress):\(port)"]
@@ -89,7 +89,8 @@ public final class Supervisor: @unchecked Sendable {
         let config = try JSONSerialization.data(withJSONObject: ["hosts": hosts], options: [.prettyPrinted, .sortedKeys])
         try config.write(to: URL(fileURLWithPath: configPath))
         let logPath = directory.logPath("proxy")
-        let command = Namespaces.exec(in: plan.switchNamespace) + [faultline, "proxy", "--config", configPath, "--control", record.proxyControl]
+        let command = Namespaces.exec(in: plan.loopback ? nil : plan.switchNamespace)
+            + [faultline, "proxy", "--config", configPath, "--control", record.proxyControl]
         let process = try spawn(command, logPath: logPath)
         proxyProcess = process
         update { $0.proxy = ProcessRecord(pid: process.processIdentifier, command: command) }
@@ -110,8 +111,12 @@ public final class Supervisor: @unchecked Sendable {
     private func start(_ name: String) throws {
         guard let host = lock.withLock({ record.host(name) }) else { throw SupervisorError("no host '\(name)'") }
         try FileManager.default.createDirectory(atPath: host.launch.dataDirectory, withIntermediateDirectories: true)
-        let command = Namespaces.exec(in: host.namespace) + [host.launch.executable] + host.launch.arguments
-        let process = try spawn(command, logPath: directory.logPath(name), environment: ["FAULTLINE_CLOCK": clockPath(name)])
+        let plan = record.plan
+        let command = Namespaces.exec(in: plan.processNamespace(name)) + [host.launch.executable] + host.launch.arguments
+        var environment = ["FAULTLINE_CLOCK": clockPath(name)]
+        // In loopback mode the proxy knows hosts by the address they dial from.
+        if plan.loopback { environment[Socket.sourceAddressVariable] = host.realAddress }
+        let process = try spawn(command, logPath: directory.logPath(name), environment: environment)
         process.terminationHandler = { [weak self] ended in self?.exited(name, ended) }
         lock.withLock {
             processes[name] = process

@@ -25,17 +25,20 @@ enum TestbedCommand {
     // MARK: - up
 
     static let upHelp = """
-        usage: faultline up TOPOLOGY [--name C] [--impl builtin|etcd] [--timeout 60s]
+        usage: faultline up TOPOLOGY [--name C] [--impl builtin|etcd] [--loopback] [--timeout 60s]
 
         Brings a cluster up: one network namespace per host behind the fault proxy, each host's
         program started and supervised. Prints the hosts and their service addresses once every
-        etcd member answers /health through the proxy. Needs root (network namespaces).
+        etcd member answers /health through the proxy. Network namespaces need root; without
+        root, or with --loopback, hosts get distinct 127.x addresses behind the same proxy
+        (weaker isolation: see docs/testbed.md).
         """
 
     static func up(_ arguments: [String]) -> Int32 {
         var path: String?
         var name: String?
         var impl = "builtin"
+        var loopback = false
         var timeout: Nanoseconds = 60 * Time.second
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
@@ -52,6 +55,8 @@ enum TestbedCommand {
             case "--timeout":
                 guard let value = remaining.popFirst(), let parsed = Time.parse(value), parsed > 0 else { return fail("--timeout takes a duration like 60s") }
                 timeout = parsed
+            case "--loopback":
+                loopback = true
             case _ where argument.hasPrefix("-"):
                 return fail("up: unknown option \(argument)\n\n\(upHelp)")
             default:
@@ -60,9 +65,8 @@ enum TestbedCommand {
             }
         }
         guard let path else { return fail("up: missing TOPOLOGY (for example Topologies/etcd-3.yaml)\n\n\(upHelp)") }
-        guard getuid() == 0 else {
-            return fail("up: network namespaces need root; run as root (the loopback mode for non-root users is not built yet)")
-        }
+        let notRoot = getuid() != 0
+        if notRoot { loopback = true }
         let topology: Topology
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -81,11 +85,18 @@ enum TestbedCommand {
             return fail("cluster '\(cluster)' already exists; 'faultline down \(cluster)' removes it, or pick another --name")
         }
         guard let slot = freeSlot() else { return fail("all \(NetworkPlan.slotsMax) cluster slots are in use; take one down first") }
-        let plan = NetworkPlan(cluster: cluster, slot: slot, hosts: topology.hosts.map(\.name))
+        let plan = NetworkPlan(cluster: cluster, slot: slot, hosts: topology.hosts.map(\.name), loopback: loopback)
+        if loopback {
+            let external = topology.hosts.filter { impl == "etcd" || $0.role == .external }.map(\.name)
+            let caveat = external.isEmpty ? "" : "; \(external.joined(separator: ", ")) run external programs, which dial from 127.0.0.1 and so count as 'client': faults between them are not applied"
+            let why = notRoot ? "not root, so loopback mode" : "loopback mode"
+            FileHandle.standardError.write(Data("warning: \(why): hosts share one network stack and could dial each other's real addresses (root gives each its own namespace)\(caveat)\n".utf8))
+        }
         let faultline = executablePath()
         var addresses: [String: HostAddress] = [:]
         for host in topology.hosts {
-            addresses[host.name] = HostAddress(for: host, ip: plan.serviceAddress(host.name), listenIP: "0.0.0.0",
+            // In namespaces each host owns its stack; on loopback it must listen on its own address only.
+            addresses[host.name] = HostAddress(for: host, ip: plan.serviceAddress(host.name), listenIP: loopback ? plan.realAddress(host.name) : "0.0.0.0",
                 dataDirectory: directory.dataPath + "/" + host.name)
         }
         let addressPlan = AddressPlan(clusterToken: "fl-\(cluster)", hosts: addresses)
@@ -216,7 +227,7 @@ enum TestbedCommand {
         print("cluster \(record.name) (\(record.topology)): \(record.state)")
         let header = ["HOST", "ROLE", "NAMESPACE", "SERVICE ADDRESS", "PID", "STATE"]
         let rows = record.hosts.map { host in
-            [host.name, host.role, host.namespace, host.ports.map { "\(host.serviceAddress):\($0)" }.joined(separator: ","),
+            [host.name, host.role, host.namespace.isEmpty ? "-" : host.namespace, host.ports.map { "\(host.serviceAddress):\($0)" }.joined(separator: ","),
                 host.pid.map(String.init) ?? "-", host.state.rawValue + (host.lastExit.map { " (\($0))" } ?? "")]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

@@ -144,5 +144,52 @@ struct EndToEndTests {
         for pid in pids { #expect(kill(pid, 0) != 0, "process \(pid) left running") }
         #expect(!FileManager.default.fileExists(atPath: ClusterDirectory(cluster: cluster).path))
     }
+
+    /// Loopback mode (what a non-root user gets): no namespaces, 127.x addresses, the same proxy.
+    /// Our members bind their outgoing connections to their own address, so isolating the leader
+    /// still works; the peer links are attributed to hosts, not to the client.
+    @Test func loopbackModeIsolatesTheLeaderWithoutNamespaces() throws {
+        let cluster = "e2e-loop"
+        cli(["down", cluster])
+        let up = cli(["up", repository + "/Topologies/etcd-3.yaml", "--name", cluster, "--loopback"])
+        defer {
+            if FileManager.default.fileExists(atPath: ClusterDirectory(cluster: cluster).path) { cli(["down", cluster]) }
+        }
+        try #require(up.status == 0, "up --loopback failed: \(up.output)")
+        #expect(up.output.contains("warning: loopback mode"), "no isolation warning: \(up.output)")
+        #expect(try Namespaces.existing(prefix: "fl-\(cluster)-").isEmpty, "loopback mode made namespaces")
+        let record = try ClusterDirectory(cluster: cluster).load()
+        #expect(record.plan.loopback && record.hosts.allSatisfy { $0.serviceAddress.hasPrefix("127.") && $0.namespace.isEmpty })
+        let url = { (host: String) in "http://\(record.host(host)!.serviceAddress):2379" }
+        let hosts = record.hosts.map(\.name)
+        let client = EtcdClient(endpoints: hosts.map(url), timeout: 5 * Time.second)
+        _ = try client.put("loop/before", "1")
+        // Peer traffic is attributed to the hosts (bound source addresses), not to the client.
+        let peerLink = eventually(seconds: 5) { () -> [String: Any]? in
+            let counters = link(hosts[0], hosts[1], in: cluster)
+            return (counters["bytes_forwarded"] as? Int ?? 0) > 0 ? counters : nil
+        }
+        #expect(peerLink != nil, "no traffic counted on \(hosts[0]) -> \(hosts[1])")
+
+        let names = Dictionary(uniqueKeysWithValues: try client.memberList().map { ($0.id, $0.name) })
+        let leaderID = try #require(eventually(seconds: 10) { try EtcdClient(endpoints: [url(hosts[0])]).status().leader })
+        let leader = try #require(names[leaderID])
+        let followers = hosts.filter { $0 != leader }
+        #expect(cli(["fault", "isolate", leader, "-c", cluster]).status == 0)
+        let newLeader = eventually(seconds: 15) { () -> UInt64? in
+            let status = try EtcdClient(endpoints: [url(followers[0])]).status()
+            return status.leader != 0 && status.leader != leaderID ? status.leader : nil
+        }
+        #expect(newLeader != nil, "no new leader among \(followers) on loopback")
+        let stale = EtcdClient(endpoints: [url(leader)], timeout: 3 * Time.second)
+        #expect((try? stale.put("loop/stale", "x")) == nil, "the isolated member committed a write")
+        #expect(cli(["fault", "heal", "--all", "-c", cluster]).status == 0)
+        #expect(eventually(seconds: 15) { try stale.value(of: "loop/before", serializable: true) } == "1")
+
+        let pids = record.hosts.compactMap(\.pid) + [record.proxy?.pid].compactMap { $0 }
+        #expect(cli(["down", cluster]).status == 0)
+        for pid in pids { #expect(kill(pid, 0) != 0, "process \(pid) left running") }
+        #expect(!FileManager.default.fileExists(atPath: ClusterDirectory(cluster: cluster).path))
+    }
 }
 }
