@@ -43,6 +43,8 @@ public final class FaultProxy: @unchecked Sendable {
     private let registry: Mutex<Registry>
 
     let unknownSourceConnections = Atomic<Int>(0)
+    /// Relay threads polling before they block (at most two; see `Relay.spinIfWorthIt`).
+    let spinners = Atomic<Int>(0)
     let connectionsOverLimit = Atomic<Int>(0)
     private let threadsRunning = Atomic<Int>(0)
     private var listeners: [Int32] = []

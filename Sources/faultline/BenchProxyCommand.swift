@@ -22,6 +22,8 @@ enum BenchProxyCommand {
           --message-size N    bytes per ping (default 64)
           --no-socat          skip the socat column
           --no-splice         the proxy copies through its buffer instead of splice(2)
+          --spin D            also measure a proxy whose relay threads poll up to D before they
+                              block (limits.spin; default 200us; 0 leaves the row out)
           --json              one JSON object per path instead of the table
 
         Paths: direct (client -> server), proxy (through this build's fault proxy, no rules),
@@ -34,6 +36,7 @@ enum BenchProxyCommand {
         var bytes: Int64 = 2_000_000_000
         var socat = true
         var splice = true
+        var spin: Nanoseconds = 200 * Time.microsecond
         var json = false
     }
 
@@ -72,6 +75,12 @@ enum BenchProxyCommand {
                     settings.bytes = bytes
                 case "--no-socat": settings.socat = false
                 case "--no-splice": settings.splice = false
+                case "--spin":
+                    let text = try value(flag)
+                    guard let spin = text == "0" ? 0 : Time.parse(text), spin <= Time.millisecond else {
+                        throw CommandError("--spin takes a duration up to 1ms like 200us, or 0 (got '\(text)')")
+                    }
+                    settings.spin = spin
                 case "--json": settings.json = true
                 case "-h", "--help": throw CommandError("")
                 default: throw CommandError("unknown option '\(flag)'")
@@ -116,6 +125,24 @@ enum BenchProxyCommand {
             ("direct", echo.endpoint, sink.endpoint),
             ("proxy", proxy.listening[0], proxy.listening[1]),
         ]
+        // The same proxy with spinning relay threads (opt-in: it costs the cluster CPU).
+        var spinning: FaultProxy?
+        defer { spinning?.stop() }
+        if settings.spin > 0 {
+            var spinLimits = limits
+            spinLimits.spin = settings.spin
+            let spinProxy = FaultProxy(configuration: ProxyConfiguration(
+                routes: [Route(host: "echo", listen: any, target: echo.endpoint), Route(host: "sink", listen: any, target: sink.endpoint)],
+                sources: ["127.0.0.1": "client"], limits: spinLimits))
+            do {
+                try spinProxy.start()
+            } catch {
+                FileHandle.standardError.write(Data("faultline bench proxy: cannot start the spinning proxy: \(error.message)\n".utf8))
+                return 1
+            }
+            spinning = spinProxy
+            paths.append(("proxy+spin", spinProxy.listening[0], spinProxy.listening[1]))
+        }
         var socats: [Process] = []
         defer {
             for process in socats where process.isRunning {
@@ -134,7 +161,7 @@ enum BenchProxyCommand {
         }
         if !settings.json {
             print("loopback, \(settings.roundTrips) round trips of \(settings.messageSize) bytes on one connection; \(settings.bytes / 1_000_000) MB streamed one way")
-            print(pad("path", 9) + pad("p50", 11) + pad("p99", 11) + pad("added p50", 12) + "throughput")
+            print(pad("path", 11) + pad("p50", 11) + pad("p99", 11) + pad("added p50", 12) + "throughput")
         }
         // The paths take turns (10 slices of the round trips, 3 slices of the stream), so a
         // neighbour's load or a frequency change hits them all alike instead of one column.
@@ -174,7 +201,7 @@ enum BenchProxyCommand {
             print("{\"path\":\"\(figures.path)\",\"p50_us\":\(micro(figures.p50)),\"p99_us\":\(micro(figures.p99)),\"added_p50_us\":\(micro(added)),\"mb_per_second\":\(Int(figures.bytesPerSecond / 1e6))}")
         } else {
             let addedText = figures.path == direct.path ? "-" : (added >= 0 ? "+" : "") + micro(added) + "µs"
-            print(pad(figures.path, 9) + pad(micro(figures.p50) + "µs", 11) + pad(micro(figures.p99) + "µs", 11) + pad(addedText, 12)
+            print(pad(figures.path, 11) + pad(micro(figures.p50) + "µs", 11) + pad(micro(figures.p99) + "µs", 11) + pad(addedText, 12)
                 + "\(Int(figures.bytesPerSecond / 1e6)) MB/s")
         }
     }

@@ -139,9 +139,12 @@ func waitUntil(_ timeout: Nanoseconds = 2 * Time.second, _ condition: () -> Bool
 // MARK: - Relay
 
 @Suite struct RelayTests {
-    @Test(arguments: [true, false]) func relaysBothWaysAndCounts(splice: Bool) throws {
+    /// Copying, splicing, and spinning before blocking (limits.spin) carry the same bytes.
+    @Test(arguments: [(true, 0), (false, 0), (true, 200 * Time.microsecond)])
+    func relaysBothWaysAndCounts(splice: Bool, spin: Nanoseconds) throws {
         var limits = ProxyLimits()
         limits.splice = splice
+        limits.spin = spin
         let harness = try Harness(limits: limits)
         defer { harness.proxy.stop() }
         let fd = try harness.dial()
@@ -158,6 +161,12 @@ func waitUntil(_ timeout: Nanoseconds = 2 * Time.second, _ condition: () -> Bool
         #expect(waitUntil { harness.counter("server", "alpha", "bytes_forwarded") == 5 + big.count })
         #expect(harness.counter("alpha", "server", "connections_accepted") == 1)
         #expect(harness.counter("alpha", "server", "connections_open") == 1)
+        // Request/response exchanges (the case spinning is for) stay in order.
+        for round in 0..<200 {
+            let message = "m\(round % 10)"
+            #expect(send(fd, message))
+            #expect(text(read(fd, message.count)) == message)
+        }
         // The caller's FIN reaches the backend, whose FIN comes back: the connection ends cleanly.
         shutdown(fd, Int32(SHUT_WR))
         if case .closed? = read(fd, 1).end {} else { Issue.record("expected the backend's FIN") }
@@ -434,13 +443,14 @@ func waitUntil(_ timeout: Nanoseconds = 2 * Time.second, _ condition: () -> Bool
         let text = """
             {"hosts": {"etcd-1": {"addresses": ["10.200.1.2"], "routes": [{"listen": "10.200.255.1:2379", "target": "10.200.1.2:2379"}]},
                        "client": {"addresses": ["10.200.9.2"]}},
-             "limits": {"connections_max": 100, "dial_timeout": "500ms"}, "seed": 9}
+             "limits": {"connections_max": 100, "dial_timeout": "500ms", "spin": "200us"}, "seed": 9}
             """
         let configuration = try ProxyConfiguration.parse(Array(text.utf8))
         #expect(configuration.hosts == ["client", "etcd-1"])
         #expect(configuration.sources == ["10.200.1.2": "etcd-1", "10.200.9.2": "client"])
         #expect(configuration.routes == [Route(host: "etcd-1", listen: try Endpoint(parsing: "10.200.255.1:2379"), target: try Endpoint(parsing: "10.200.1.2:2379"))])
         #expect(configuration.limits.connectionsMax == 100 && configuration.limits.dialTimeout == 500 * Time.millisecond && configuration.seed == 9)
+        #expect(configuration.limits.spin == 200 * Time.microsecond)
         func message(_ text: String) -> String? {
             do {
                 _ = try ProxyConfiguration.parse(Array(text.utf8))
