@@ -108,41 +108,29 @@ enum BenchProxyCommand {
             FileHandle.standardError.write(Data("faultline bench proxy: cannot start the servers: \(error)\n".utf8))
             return 1
         }
-        let any = Endpoint(host: "127.0.0.1", port: 0)
+        // The proxy as the testbed runs it, and the same with spinning relay threads (opt-in:
+        // it costs the cluster under test CPU).
         var limits = ProxyLimits()
         limits.splice = settings.splice
-        let proxy = FaultProxy(configuration: ProxyConfiguration(
-            routes: [Route(host: "echo", listen: any, target: echo.endpoint), Route(host: "sink", listen: any, target: sink.endpoint)],
-            sources: ["127.0.0.1": "client"], limits: limits))
-        do {
-            try proxy.start()
-        } catch {
-            FileHandle.standardError.write(Data("faultline bench proxy: cannot start the proxy: \(error.message)\n".utf8))
-            return 1
-        }
-        defer { proxy.stop() }
-        var paths: [(String, Endpoint, Endpoint)] = [
-            ("direct", echo.endpoint, sink.endpoint),
-            ("proxy", proxy.listening[0], proxy.listening[1]),
-        ]
-        // The same proxy with spinning relay threads (opt-in: it costs the cluster CPU).
-        var spinning: FaultProxy?
-        defer { spinning?.stop() }
-        if settings.spin > 0 {
-            var spinLimits = limits
-            spinLimits.spin = settings.spin
-            let spinProxy = FaultProxy(configuration: ProxyConfiguration(
+        var spinLimits = limits
+        spinLimits.spin = settings.spin
+        var proxies: [(String, FaultProxy)] = []
+        defer { for (_, proxy) in proxies { proxy.stop() } }
+        for (name, proxyLimits) in [("proxy", limits), ("proxy+spin", spinLimits)] where name == "proxy" || settings.spin > 0 {
+            let any = Endpoint(host: "127.0.0.1", port: 0)
+            let proxy = FaultProxy(configuration: ProxyConfiguration(
                 routes: [Route(host: "echo", listen: any, target: echo.endpoint), Route(host: "sink", listen: any, target: sink.endpoint)],
-                sources: ["127.0.0.1": "client"], limits: spinLimits))
+                sources: ["127.0.0.1": "client"], limits: proxyLimits))
             do {
-                try spinProxy.start()
+                try proxy.start()
             } catch {
-                FileHandle.standardError.write(Data("faultline bench proxy: cannot start the spinning proxy: \(error.message)\n".utf8))
+                FileHandle.standardError.write(Data("faultline bench proxy: cannot start the \(name) path: \(error.message)\n".utf8))
                 return 1
             }
-            spinning = spinProxy
-            paths.append(("proxy+spin", spinProxy.listening[0], spinProxy.listening[1]))
+            proxies.append((name, proxy))
         }
+        var paths: [(String, Endpoint, Endpoint)] = [("direct", echo.endpoint, sink.endpoint)]
+        paths += proxies.map { ($0.0, $0.1.listening[0], $0.1.listening[1]) }
         var socats: [Process] = []
         defer {
             for process in socats where process.isRunning {
