@@ -42,9 +42,12 @@ let package = Package(
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
             swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
+        .target(
+            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability"],
+            swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),

@@ -6,6 +6,7 @@
 
 import Base
 import EtcdClient
+import Net
 import Foundation
 
 enum BenchKVCommand {
@@ -145,7 +146,7 @@ enum BenchKVCommand {
 
     static func measure(operation: String, clients: Int, settings: Settings, value: String) -> Round {
         let results = ResultCollector(clients: clients)
-        let start = Clock.now()
+        let start = MonotonicClock.now()
         let deadline = start + settings.duration
         let group = DispatchGroup()
         for worker in 0..<clients {
@@ -156,13 +157,13 @@ enum BenchKVCommand {
                 var random = SeededRandom(seed: UInt64(worker + 1))
                 var round = Round(operation: operation, clients: clients)
                 round.latencies.reserveCapacity(1 << 16)
-                while Clock.now() < deadline {
+                while MonotonicClock.now() < deadline {
                     let key = keyName(random.int(in: 0...(settings.keys - 1)))
-                    let began = Clock.now()
+                    let began = MonotonicClock.now()
                     do {
                         if operation == "put" { try client.put(key, value) } else { _ = try client.get(key) }
                         round.done += 1
-                        round.latencies.append(Clock.now() - began)
+                        round.latencies.append(MonotonicClock.now() - began)
                     } catch {
                         round.failed += 1
                         if round.failed == 1 { FileHandle.standardError.write(Data("bench: \(error)\n".utf8)) }
@@ -175,7 +176,7 @@ enum BenchKVCommand {
         }
         group.wait()
         var total = results.merged(operation: operation, clients: clients)
-        total.elapsed = Clock.now() - start
+        total.elapsed = MonotonicClock.now() - start
         return total
     }
 
@@ -203,15 +204,6 @@ private final class ResultCollector: @unchecked Sendable {
             }
             return total
         }
-    }
-}
-
-/// The monotonic clock, for measuring.
-enum Clock {
-    static func now() -> Nanoseconds {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)
     }
 }
 
@@ -252,18 +244,18 @@ enum BenchFailoverCommand {
             FileHandle.standardError.write(Data("faultline bench failover: the cluster does not take writes before the kill: \(error)\n".utf8))
             return 1
         }
-        let killed = Clock.now()
+        let killed = MonotonicClock.now()
         guard kill(pid, SIGKILL) == 0 else {
             FileHandle.standardError.write(Data("faultline bench failover: cannot signal \(pid): \(String(cString: strerror(errno)))\n".utf8))
             return 1
         }
         var attempt = 0
-        while Clock.now() - killed < 60 * Time.second {
+        while MonotonicClock.now() - killed < 60 * Time.second {
             attempt += 1
             let client = EtcdClient(endpoints: [endpoints[attempt % endpoints.count]], timeout: 500 * Time.millisecond,
                 connectTimeout: 200 * Time.millisecond)
             if (try? client.put("bench/failover", "after-\(attempt)")) != nil {
-                print("failover_ms=\((Clock.now() - killed) / Time.millisecond)")
+                print("failover_ms=\((MonotonicClock.now() - killed) / Time.millisecond)")
                 return 0
             }
             usleep(2_000)

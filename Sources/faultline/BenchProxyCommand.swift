@@ -213,7 +213,7 @@ enum BenchProxyCommand {
         var reply = [UInt8](repeating: 0, count: settings.messageSize)
         samples.reserveCapacity(samples.count + count)
         for _ in 0..<count {
-            let started = BenchClock.now()
+            let started = MonotonicClock.now()
             guard Socket.sendAll(fd, message) else { throw NetError("ping failed: \(String(cString: strerror(errno)))") }
             var got = 0
             while got < message.count {
@@ -221,7 +221,7 @@ enum BenchProxyCommand {
                 guard case .data(let received) = result else { throw NetError("the echo ended: \(result)") }
                 got += received
             }
-            samples.append(BenchClock.now() - started)
+            samples.append(MonotonicClock.now() - started)
         }
     }
 
@@ -231,7 +231,7 @@ enum BenchProxyCommand {
         defer { close(fd) }
         Socket.setReceiveTimeout(fd, 60 * Time.second)
         let block = [UInt8](repeating: 0x62, count: 1 << 20)
-        let started = BenchClock.now()
+        let started = MonotonicClock.now()
         var sent: Int64 = 0
         while sent < bytes {
             let count = Int(min(Int64(block.count), bytes - sent))
@@ -247,7 +247,7 @@ enum BenchProxyCommand {
             throw NetError("the sink behind \(endpoint) did not acknowledge: \(result)")
         }
         guard received == bytes else { throw NetError("the sink received \(received) of \(bytes) bytes") }
-        let elapsed = BenchClock.now() - started
+        let elapsed = MonotonicClock.now() - started
         return Double(bytes) / (Double(elapsed) / 1e9)
     }
 
@@ -278,9 +278,9 @@ enum BenchProxyCommand {
             }
             processes.append(process)
             let endpoint = Endpoint(host: "127.0.0.1", port: port)
-            let deadline = BenchClock.now() + 3 * Time.second
+            let deadline = MonotonicClock.now() + 3 * Time.second
             var ready = false
-            while !ready && BenchClock.now() < deadline {
+            while !ready && MonotonicClock.now() < deadline {
                 if let fd = try? Socket.connect(endpoint, timeout: Time.second) {
                     close(fd)
                     ready = true
@@ -295,14 +295,6 @@ enum BenchProxyCommand {
             endpoints.append(endpoint)
         }
         return .success((processes, endpoints))
-    }
-}
-
-enum BenchClock {
-    static func now() -> Nanoseconds {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Nanoseconds(spec.tv_sec) * Time.second + Nanoseconds(spec.tv_nsec)
     }
 }
 

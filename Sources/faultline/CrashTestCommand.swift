@@ -10,6 +10,8 @@ import EtcdClient
 import Foundation
 import Glibc
 import Linearizability
+import Net
+import Runner
 
 enum CrashTestCommand {
     static let help = """
@@ -108,34 +110,6 @@ enum CrashTestCommand {
     }
 }
 
-/// Records history events from many threads, in the order they happen.
-final class HistoryRecorder: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var events: [HistoryEvent] = []
-    private let start = Clock.now()
-    private var nextProcess: Int
-
-    init(firstProcess: Int) { nextProcess = firstProcess }
-
-    func newProcess() -> Int {
-        lock.withLock {
-            defer { nextProcess += 1 }
-            return nextProcess
-        }
-    }
-
-    func record(_ process: Int, _ type: EventType, _ f: OperationKind, _ key: String, _ value: HistoryValue,
-        node: String? = nil, error: String? = nil)
-    {
-        lock.withLock {
-            events.append(HistoryEvent(process: process, type: type, f: f, key: key, value: value,
-                time: Clock.now() - start, node: node, error: error))
-        }
-    }
-
-    var snapshot: [HistoryEvent] { lock.withLock { events } }
-}
-
 final class CrashTest: @unchecked Sendable {
     let settings: CrashTestCommand.Settings
     let cluster: LocalCluster
@@ -176,10 +150,10 @@ final class CrashTest: @unchecked Sendable {
 
     private func nemesis() {
         var random = SeededRandom(seed: settings.seed)
-        let deadline = Clock.now() + settings.duration
-        while Clock.now() < deadline {
+        let deadline = MonotonicClock.now() + settings.duration
+        while MonotonicClock.now() < deadline {
             usleep(UInt32(random.int(in: 500...2_000)) * 1000)
-            guard Clock.now() < deadline else { break }
+            guard MonotonicClock.now() < deadline else { break }
             if random.chance(0.25) {
                 // The whole cluster at once: only what reached every member's disk survives.
                 for index in cluster.members.indices { cluster.signal(index, SIGKILL) }

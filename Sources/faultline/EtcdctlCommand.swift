@@ -8,6 +8,7 @@
 import Base
 import EtcdClient
 import Foundation
+import Net
 import Wire
 
 enum EtcdctlCommand {
@@ -308,10 +309,10 @@ enum EtcdctlCommand {
         for endpoint in options.endpoints {
             let client = EtcdClient(endpoints: [endpoint], timeout: options.timeout)
             if words[1] == "health" {
-                let began = Clock.now()
+                let began = MonotonicClock.now()
                 do {
                     _ = try client.get("health", serializable: false)
-                    let took = Time.describe(Clock.now() - began)
+                    let took = Time.describe(MonotonicClock.now() - began)
                     rows.append([endpoint, "true", took, ""])
                     jsonItems.append("{\"endpoint\":\"\(endpoint)\",\"health\":true,\"took\":\"\(took)\"}")
                     if options.format == "simple" { print("\(endpoint) is healthy: successfully committed proposal: took = \(took)") }
