@@ -41,6 +41,19 @@ public struct Topology: Sendable, Equatable, Encodable {
 
     public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
 
+    /// The same layout with every host on the named timing profile (`up --timing fast`, a
+    /// scenario's `timing:`); nil when the topology has no such profile.
+    public func withTiming(_ name: String) -> Topology? {
+        guard let profile = timingProfiles[name] else { return nil }
+        var copy = self
+        copy.defaultTimingName = name
+        for index in copy.hosts.indices {
+            copy.hosts[index].timingName = name
+            copy.hosts[index].timing = profile
+        }
+        return copy
+    }
+
     /// One line for `faultline topology check`: `etcd-3: 3 hosts (3 etcd), timing default`.
     public var summary: String {
         let counts = Role.allCases.compactMap { role -> String? in

@@ -25,13 +25,14 @@ enum TestbedCommand {
     // MARK: - up
 
     static let upHelp = """
-        usage: faultline up TOPOLOGY [--name C] [--impl builtin|etcd] [--loopback] [--timeout 60s]
+        usage: faultline up TOPOLOGY [--name C] [--impl builtin|etcd] [--timing PROFILE] [--loopback] [--timeout 60s]
 
         Brings a cluster up: one network namespace per host behind the fault proxy, each host's
         program started and supervised. Prints the hosts and their service addresses once every
         etcd member answers /health through the proxy. Network namespaces need root; without
         root, or with --loopback, hosts get distinct 127.x addresses behind the same proxy
-        (weaker isolation: see docs/testbed.md).
+        (weaker isolation: see docs/testbed.md). --timing puts every host on one timing profile
+        (default, fast, or one the topology defines).
         """
 
     static func up(_ arguments: [String]) -> Int32 {
@@ -39,6 +40,7 @@ enum TestbedCommand {
         var name: String?
         var impl = "builtin"
         var loopback = false
+        var timing: String?
         var timeout: Nanoseconds = 60 * Time.second
         var remaining = arguments[...]
         while let argument = remaining.popFirst() {
@@ -57,6 +59,9 @@ enum TestbedCommand {
                 timeout = parsed
             case "--loopback":
                 loopback = true
+            case "--timing":
+                guard let value = remaining.popFirst() else { return fail("--timing needs a profile name like fast") }
+                timing = value
             case _ where argument.hasPrefix("-"):
                 return fail("up: unknown option \(argument)\n\n\(upHelp)")
             default:
@@ -67,7 +72,7 @@ enum TestbedCommand {
         guard let path else { return fail("up: missing TOPOLOGY (for example Topologies/etcd-3.yaml)\n\n\(upHelp)") }
         let notRoot = getuid() != 0
         if notRoot { loopback = true }
-        let topology: Topology
+        var topology: Topology
         do {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             topology = try Topology.load(text, file: path, defaultName: Topology.baseName(of: path))
@@ -75,6 +80,12 @@ enum TestbedCommand {
             return fail("\(error)")
         } catch {
             return fail("cannot read \(path): \(error)")
+        }
+        if let timing {
+            guard let retimed = topology.withTiming(timing) else {
+                return fail("up: --timing \(timing): no such timing profile in \(path) (profiles: \(topology.timingProfiles.keys.sorted().joined(separator: ", ")))")
+            }
+            topology = retimed
         }
         let cluster = name ?? topology.name
         guard cluster.range(of: #"^[a-z][a-z0-9-]{0,19}$"#, options: .regularExpression) != nil else {

@@ -128,6 +128,14 @@ func etcd3(_ extra: String = "", hostExtra: String = "") -> String {
         expectFailure(loadError(yaml), at: 4, 12, "duplicate host name 'etcd-1' (first at line 2); host names must be unique")
     }
 
+    @Test func everyHostCanBeMovedToOneTimingProfile() throws {
+        let topology = try load(etcd3())
+        let fast = try #require(topology.withTiming("fast"))
+        #expect(fast.hosts.allSatisfy { $0.timingName == "fast" && $0.timing == .fast })
+        #expect(fast.defaultTimingName == "fast")
+        #expect(topology.withTiming("quick") == nil)
+    }
+
     @Test func topologyNames() throws {
         expectFailure(loadError(etcd3(), file: "/a/b/My Cluster.yaml"), at: 1, 1,
             "the topology's name defaults to the file name 'My Cluster', which does not start with a lowercase letter")
