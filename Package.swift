@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
         .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Base", "Linearizability", "Runner"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )

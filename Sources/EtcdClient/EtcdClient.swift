@@ -230,6 +230,17 @@ public final class EtcdClient {
         if serializable { body["serializable"] = .bool(true) }
         if keysOnly { body["keys_only"] = .bool(true) }
         if countOnly { body["count_only"] = .bool(true) }
+        return try range(body)
+    }
+
+    /// Every key of the store (etcd's "\0" to "\0" range).
+    public func getAll(serializable: Bool = false) throws(EtcdClientError) -> RangeResult {
+        var body: JSONObject = ["key": Fields.base64("\0"), "range_end": Fields.base64("\0")]
+        if serializable { body["serializable"] = .bool(true) }
+        return try range(body)
+    }
+
+    private func range(_ body: JSONObject) throws(EtcdClientError) -> RangeResult {
         let response = try call("/v3/kv/range", body)
         var kvs: [EtcdKeyValue] = []
         for object in Fields.objects(response, "kvs") { kvs.append(try EtcdKeyValue(object)) }

@@ -31,6 +31,7 @@ public final class WatchRecorder: @unchecked Sendable {
     private var messages: [WatchMessage] = []
     private var stopping = false
     private var resumes = 0
+    private var stopped = 0
     public static let messagesMax = 1_000_000
 
     /// Watchers start at `startRevision` on `endpoints` (watcher i starts on endpoint i).
@@ -53,6 +54,8 @@ public final class WatchRecorder: @unchecked Sendable {
 
     public var recorded: [WatchMessage] { lock.withLock { messages } }
     public var resumeCount: Int { lock.withLock { resumes } }
+    /// Watchers that saw the stop key and ended.
+    public var stoppedCount: Int { lock.withLock { stopped } }
     public var stopKey: String { prefix + "~stop" }
 
     private func run(_ watcher: Int) {
@@ -74,7 +77,10 @@ public final class WatchRecorder: @unchecked Sendable {
                 sawStop = converted.contains { $0.key == stopKey }
                 return !sawStop
             }
-            if sawStop { return }
+            if sawStop {
+                lock.withLock { stopped += 1 }
+                return
+            }
             attempt += 1
             resumed = true
             lock.withLock { resumes += 1 }

@@ -32,6 +32,7 @@ public enum Cleanup {
             Namespaces.destroy(record.plan)
         }
         try? FileManager.default.removeItem(atPath: directory.path)
+        SlotClaims.release(of: directory.name)
     }
 
     /// Every cluster on record, then any `fl-` namespace or client link still left.
@@ -55,6 +56,8 @@ public enum Cleanup {
                 _ = try? Namespaces.ip(["link", "del", name])
             }
         }
+        // Every cluster is gone, so every slot claim is stale.
+        try? FileManager.default.removeItem(atPath: SlotClaims.root)
     }
 
     /// True when `process` is alive and still runs the recorded command.

@@ -4,6 +4,7 @@
 //! `data/`. The supervisor rewrites `cluster.json` atomically on every change.
 
 import Foundation
+import Glibc
 
 /// How to start one host's program (already rendered from the topology and the address plan).
 public struct HostLaunch: Codable, Sendable, Equatable {
@@ -111,5 +112,44 @@ public struct ClusterDirectory: Sendable {
         let temporary = recordPath + ".tmp"
         try data.write(to: URL(fileURLWithPath: temporary))
         _ = rename(temporary, recordPath)
+    }
+}
+
+/// Cluster slots (each owns an address range) claimed atomically: `slots/<n>` is created with
+/// O_EXCL and names the cluster, so two `up`s at once never pick the same range. A claim whose
+/// cluster directory is gone (a crash between claim and start) is taken over.
+public enum SlotClaims {
+    public static var root: String { ClusterDirectory.home + "/slots" }
+
+    /// Claims the lowest slot that `isFree` allows and nobody has claimed; nil when none is left.
+    public static func claim(for cluster: String, in root: String = root, clusters: String = ClusterDirectory.home + "/clusters",
+        isFree: (Int) -> Bool) -> Int?
+    {
+        try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for slot in 0..<NetworkPlan.slotsMax where isFree(slot) {
+            let path = "\(root)/\(slot)"
+            for _ in 0..<2 {
+                let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o644)
+                if fd >= 0 {
+                    _ = cluster.withCString { write(fd, $0, strlen($0)) }
+                    close(fd)
+                    return slot
+                }
+                // Claimed. An empty claim is one being written right now; a claim whose cluster
+                // directory exists is live. Any other is stale: take it over.
+                let owner = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+                if owner.isEmpty || FileManager.default.fileExists(atPath: clusters + "/" + owner) { break }
+                unlink(path)
+            }
+        }
+        return nil
+    }
+
+    /// Gives back every slot `cluster` holds.
+    public static func release(of cluster: String, in root: String = root) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
+            let path = "\(root)/\(name)"
+            if (try? String(contentsOfFile: path, encoding: .utf8)) == cluster { unlink(path) }
+        }
     }
 }

@@ -95,7 +95,21 @@ enum TestbedCommand {
         if FileManager.default.fileExists(atPath: directory.path) {
             return fail("cluster '\(cluster)' already exists; 'faultline down \(cluster)' removes it, or pick another --name")
         }
-        guard let slot = freeSlot() else { return fail("all \(NetworkPlan.slotsMax) cluster slots are in use; take one down first") }
+        // The directory first: a slot claim whose cluster directory is missing counts as stale.
+        do {
+            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
+        } catch {
+            return fail("cannot create \(directory.path): \(error)", code: 1)
+        }
+        // Any failure below removes both again (a started cluster does so on down).
+        var started = false
+        defer {
+            if !started {
+                try? FileManager.default.removeItem(atPath: directory.path)
+                SlotClaims.release(of: cluster)
+            }
+        }
+        guard let slot = claimSlot(for: cluster) else { return fail("all \(NetworkPlan.slotsMax) cluster slots are in use; take one down first") }
         let plan = NetworkPlan(cluster: cluster, slot: slot, hosts: topology.hosts.map(\.name), loopback: loopback)
         if loopback {
             let external = topology.hosts.filter { impl == "etcd" || $0.role == .external }.map(\.name)
@@ -127,7 +141,6 @@ enum TestbedCommand {
         let began = MonotonicClock.now()
         let supervisor = Process()
         do {
-            try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
             let spec = LaunchSpec(cluster: cluster, topology: path, plan: plan, launches: launches, faultline: faultline)
             try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: LaunchSpec.path(in: directory)))
             supervisor.executableURL = URL(fileURLWithPath: "/usr/bin/setsid")
@@ -139,9 +152,9 @@ enum TestbedCommand {
             supervisor.standardInput = FileHandle.nullDevice
             try supervisor.run()
         } catch {
-            try? FileManager.default.removeItem(atPath: directory.path)
             return fail("cannot start the supervisor: \(error)", code: 1)
         }
+        started = true
         // Interrupted while waiting: take down what was started.
         let interrupted = DispatchSemaphore(value: 0)
         let signals = TerminationSignals.signal(interrupted)
@@ -175,11 +188,11 @@ enum TestbedCommand {
         return fail("cluster '\(cluster)' was not ready within \(timeout / Time.second) s; see \(directory.path)/logs (faultline down \(cluster) removes it)", code: 1)
     }
 
-    /// The lowest cluster slot no recorded cluster and no leftover link uses.
-    static func freeSlot() -> Int? {
+    /// Claims the lowest cluster slot no recorded cluster, no claim and no leftover link uses.
+    static func claimSlot(for cluster: String) -> Int? {
         let used = Set(ClusterDirectory.all().compactMap { (try? $0.load())?.plan.slot })
         let links = (try? String(contentsOfFile: "/proc/net/dev", encoding: .utf8)) ?? ""
-        return (0..<NetworkPlan.slotsMax).first { slot in !used.contains(slot) && !links.contains("fl\(slot)h0:") }
+        return SlotClaims.claim(for: cluster) { slot in !used.contains(slot) && !links.contains("fl\(slot)h0:") }
     }
 
     static func executablePath() -> String {

@@ -3,6 +3,7 @@
 //! namespace routes to the service addresses, and teardown leaves nothing behind.
 
 import Foundation
+import Synchronization
 import Testbed
 import Testing
 
@@ -104,4 +105,31 @@ extension RootTests {
         #expect(!run(["/usr/sbin/ip", "link", "show"]).output.contains("fl28h0"), "the client link was left behind")
     }
 }
+}
+
+@Suite struct SlotClaimTests {
+    @Test func concurrentClaimsGetDistinctSlotsAndStaleOnesAreTakenOver() throws {
+        let base = NSTemporaryDirectory() + "fl-slots-\(getpid())"
+        let (root, clusters) = (base + "/slots", base + "/clusters")
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        for index in 0..<8 { try FileManager.default.createDirectory(atPath: clusters + "/c\(index)", withIntermediateDirectories: true) }
+        let slots = Mutex<[Int]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let slot = SlotClaims.claim(for: "c\(index)", in: root, clusters: clusters) { _ in true }
+            slots.withLock { $0.append(slot ?? -1) }
+        }
+        let claimed = slots.withLock { $0.sorted() }
+        #expect(claimed == Array(0..<8), "claims collided: \(claimed)")
+        let slotOf = { (cluster: String) in (0..<8).first { (try? String(contentsOfFile: root + "/\($0)", encoding: .utf8)) == cluster } }
+        // A claim whose cluster directory is gone is stale and taken over.
+        let slot3 = try #require(slotOf("c3"))
+        try FileManager.default.removeItem(atPath: clusters + "/c3")
+        try FileManager.default.createDirectory(atPath: clusters + "/late", withIntermediateDirectories: true)
+        #expect(SlotClaims.claim(for: "late", in: root, clusters: clusters) { _ in true } == slot3)
+        // A released slot is the next one given; slots the caller says are in use are skipped.
+        let slot5 = try #require(slotOf("c5"))
+        SlotClaims.release(of: "c5", in: root)
+        #expect(SlotClaims.claim(for: "again", in: root, clusters: clusters) { _ in true } == slot5)
+        #expect(SlotClaims.claim(for: "picky", in: root, clusters: clusters) { $0 > 9 } == 10)
+    }
 }

@@ -1,0 +1,344 @@
+//! ChaosRun: one chaos run against a real cluster, start to finish. It brings the cluster up
+//! (`faultline up`, the same binary), checks the steady-state hypothesis, starts the workload,
+//! the status poller and the watchers, drives the nemesis on a 20 ms tick, rolls every fault
+//! back, waits for the members to converge, reads the final state, and takes the cluster down —
+//! also when interrupted. What it gathered (`RunRecord`) goes to the checks and the report.
+
+import Base
+import EtcdClient
+import Foundation
+import Glibc
+import Linearizability
+import Net
+import Testbed
+
+/// What a run is asked to do (a scenario file, resolved, plus the command line's overrides).
+public struct RunPlan: Sendable {
+    public var scenario: String
+    public var description: String
+    public var topologyPath: String
+    public var impl = "builtin"
+    public var timing: String?
+    public var loopback = false
+    public var seed: UInt64 = 1
+    /// How long the workload runs; the nemesis schedule lives inside it.
+    public var duration: Nanoseconds = 30 * Time.second
+    public var workload = WorkloadSettings()
+    /// Operations per second the workload must reach before the first fault, else the run is invalid.
+    public var minimumRate = 0.0
+    public var probes: [(kind: ProbeKind, within: Nanoseconds, during: Bool)] = []
+    public var watchers = 2
+    /// How long the members get to agree once every fault is rolled back.
+    public var recoveryTimeout: Nanoseconds = 30 * Time.second
+    public var out: String
+    /// The `faultline` binary that runs `up` and `down`.
+    public var faultline: String
+    public var cluster: String
+
+    public init(scenario: String, description: String, topologyPath: String, out: String, faultline: String, cluster: String) {
+        self.scenario = scenario
+        self.description = description
+        self.topologyPath = topologyPath
+        self.out = out
+        self.faultline = faultline
+        self.cluster = cluster
+    }
+}
+
+/// The cluster as the nemesis sees it when it picks targets.
+public struct NemesisView: Sendable {
+    public var members: [String]
+    public var leader: String?
+    /// Hosts killed, terminated or paused by the nemesis and not yet brought back.
+    public var down: Set<String>
+}
+
+/// One thing the nemesis does, with a tag that later undoes it.
+public enum NemesisStep: @unchecked Sendable {
+    /// Add proxy rules atomically (the proxy's rule JSON); `label` names the fault in the report.
+    case rules(tag: String, label: String, kind: String, hosts: [String], rules: [[String: Any]])
+    /// Remove the rules added under `tag`.
+    case heal(tag: String)
+    /// kill, terminate, pause, resume, restart (wipe) a host.
+    case process(tag: String, label: String, verb: String, host: String, wipe: Bool)
+    case skew(tag: String, label: String, host: String, offset: Nanoseconds, rate: Double)
+    /// One-shot reset of the connections `from` dialled to `to`.
+    case reset(label: String, from: String, to: String)
+}
+
+/// Decides the faults; the scenario's planner sits behind this.
+public protocol NemesisDriver {
+    /// Steps due by `time` (nanoseconds since the workload began).
+    mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep]
+}
+
+/// A fault as it was applied, for the checks and the report.
+public struct FaultBand: Sendable {
+    public var tag: String
+    public var label: String
+    public var kind: String
+    public var hosts: [String]
+    public var start: Nanoseconds
+    public var end: Nanoseconds?
+}
+
+public struct ProcessEvent: Sendable {
+    public var time: Nanoseconds
+    public var host: String
+    public var event: String
+}
+
+/// Everything a run gathered.
+public struct RunRecord: Sendable {
+    public var plan: RunPlan
+    public var startedAt: String
+    public var history: [HistoryEvent] = []
+    public var operations: [OperationRecord] = []
+    public var inserts: [InsertRecord] = []
+    public var finalInserts: [String: Int64]? = nil
+    public var finalInsertsError: String?
+    public var watch: [WatchMessage] = []
+    public var watchResumes = 0
+    public var watchStartRevision: Int64 = 0
+    public var leaders: [LeaderObservation] = []
+    public var faults: [FaultBand] = []
+    public var processEvents: [ProcessEvent] = []
+    public var probes: [ProbeResult] = []
+    public var memberStates: [MemberState] = []
+    /// How long after the rollback the members agreed (nil: they never did within the timeout).
+    public var convergedAfter: Nanoseconds?
+    public var firstFault: Nanoseconds?
+    public var lastHeal: Nanoseconds?
+    /// When the workload stopped (ns since it began).
+    public var workloadEnd: Nanoseconds = 0
+    /// Set when the run could not be carried out (the cluster did not come up, …).
+    public var abortReason: String?
+    public var members: [String] = []
+}
+
+public final class ChaosRun: @unchecked Sendable {
+    public let plan: RunPlan
+    private let log: @Sendable (String) -> Void
+    private let interrupted = DispatchSemaphore(value: 0)
+
+    public init(plan: RunPlan, log: @escaping @Sendable (String) -> Void) {
+        self.plan = plan
+        self.log = log
+    }
+
+    /// Runs it; the cluster is down again when this returns.
+    public func run(nemesis: inout some NemesisDriver) -> RunRecord {
+        var record = RunRecord(plan: plan, startedAt: ISO8601DateFormatter().string(from: Date()))
+        let signals = TerminationSignals.signal(interrupted)
+        defer { _ = signals }
+        var upArguments = ["up", plan.topologyPath, "--name", plan.cluster, "--impl", plan.impl]
+        if let timing = plan.timing { upArguments += ["--timing", timing] }
+        if plan.loopback { upArguments.append("--loopback") }
+        let up = Self.execute([plan.faultline] + upArguments)
+        guard up.status == 0 else {
+            record.abortReason = "the cluster did not come up: \(up.output.trimmingCharacters(in: .whitespacesAndNewlines))"
+            _ = Self.execute([plan.faultline, "down", plan.cluster])
+            return record
+        }
+        defer {
+            copyTrace()
+            _ = Self.execute([plan.faultline, "down", plan.cluster])
+        }
+        do {
+            try drive(&record, nemesis: &nemesis)
+        } catch {
+            record.abortReason = "\(error)"
+        }
+        return record
+    }
+
+    private func copyTrace() {
+        let source = ClusterDirectory(cluster: plan.cluster).tracePath
+        let target = plan.out + "/trace.jsonl"
+        try? FileManager.default.removeItem(atPath: target)
+        try? FileManager.default.copyItem(atPath: source, toPath: target)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: ClusterDirectory(cluster: plan.cluster).logsPath)) ?? [] {
+            try? FileManager.default.createDirectory(atPath: plan.out + "/logs", withIntermediateDirectories: true)
+            try? FileManager.default.copyItem(atPath: ClusterDirectory(cluster: plan.cluster).logsPath + "/" + name, toPath: plan.out + "/logs/" + name)
+        }
+    }
+
+    private var wasInterrupted: Bool { interrupted.wait(timeout: .now()) == .success }
+
+    private func drive(_ record: inout RunRecord, nemesis: inout some NemesisDriver) throws {
+        let control = try ClusterControl(cluster: plan.cluster)
+        let members = control.members.map { (name: $0, url: control.clientURL($0)) }
+        record.members = members.map(\.name)
+        let history = HistoryRecorder()
+        let clock: @Sendable () -> Nanoseconds = { history.now() }
+        var probeSequence = 0
+        func probe(_ phase: String, onlyDuring: Bool) {
+            for entry in plan.probes where !onlyDuring || entry.during {
+                probeSequence += 1
+                let (held, detail) = Probes.check(entry.kind, within: entry.within, members: members, sequence: probeSequence)
+                record.probes.append(ProbeResult(probe: entry.kind.rawValue, phase: phase, time: clock(), held: held, detail: detail))
+                log("probe \(entry.kind.rawValue) (\(phase)): \(held ? "holds" : "FAILS") — \(detail)")
+            }
+        }
+
+        // Before: the hypothesis must hold on the healthy cluster.
+        probe("before", onlyDuring: false)
+
+        let poller = StatusPoller(members: members, clock: clock)
+        poller.start()
+        defer { poller.stop() }
+        let seedClient = EtcdClient(endpoints: members.map(\.url), timeout: 5 * Time.second)
+        let startRevision = try seedClient.put(plan.workload.insertPrefix + "~start", "0") + 1
+        record.watchStartRevision = startRevision
+        let watches = WatchRecorder(prefix: plan.workload.insertPrefix, endpoints: members.map(\.url), startRevision: startRevision, clock: clock)
+        watches.start(watchers: plan.watchers)
+
+        var settings = plan.workload
+        settings.seed = plan.seed
+        let hostOfURL = Dictionary(uniqueKeysWithValues: members.map { ($0.url, $0.name) })
+        let workload = Workload(settings: settings, endpoints: members.map(\.url), history: history,
+            hostOfEndpoint: { hostOfURL[$0] ?? $0 })
+        workload.start()
+
+        // The nemesis on a tick; a progress line every second.
+        var down: Set<String> = []
+        var openRules: [String: [String]] = [:]  // tag -> rule ids
+        var openBands: [String: Int] = [:]  // tag -> index into record.faults
+        var nextProgress: Nanoseconds = Time.second
+        var duringProbed = false
+        func closeBand(_ tag: String) {
+            if let index = openBands.removeValue(forKey: tag) {
+                record.faults[index].end = clock()
+                record.lastHeal = clock()
+            }
+        }
+        func openBand(_ tag: String, _ label: String, _ kind: String, _ hosts: [String]) {
+            closeBand(tag)
+            record.faults.append(FaultBand(tag: tag, label: label, kind: kind, hosts: hosts, start: clock(), end: nil))
+            openBands[tag] = record.faults.count - 1
+            if record.firstFault == nil { record.firstFault = clock() }
+        }
+        func execute(_ step: NemesisStep) {
+            do {
+                switch step {
+                case .rules(let tag, let label, let kind, let hosts, let rules):
+                    openRules[tag] = try control.addRules(rules)
+                    openBand(tag, label, kind, hosts)
+                    log("fault: \(label)")
+                case .heal(let tag):
+                    for id in openRules.removeValue(forKey: tag) ?? [] { try? control.heal(id) }
+                    if let index = openBands[tag] { log("heal: \(record.faults[index].label)") }
+                    closeBand(tag)
+                case .process(let tag, let label, let verb, let host, let wipe):
+                    try control.process(verb, host: host, wipe: wipe)
+                    record.processEvents.append(ProcessEvent(time: clock(), host: host, event: wipe ? "\(verb) --wipe" : verb))
+                    switch verb {
+                    case "kill", "terminate", "pause":
+                        down.insert(host)
+                        openBand(tag, label, verb, [host])
+                    default:
+                        down.remove(host)
+                        closeBand(tag)
+                    }
+                    log("process: \(label)")
+                case .skew(let tag, let label, let host, let offset, let rate):
+                    try control.skew(host: host, offset: offset, rate: rate)
+                    if offset == 0 && rate == 1 { closeBand(tag) } else { openBand(tag, label, "skew", [host]) }
+                    log("clock: \(label)")
+                case .reset(let label, let from, let to):
+                    try control.reset(from: from, to: to)
+                    record.faults.append(FaultBand(tag: "reset", label: label, kind: "reset", hosts: [from, to], start: clock(), end: clock()))
+                    log("reset: \(label)")
+                }
+            } catch {
+                log("nemesis step failed: \(error)")
+            }
+        }
+        while clock() < plan.duration && !wasInterrupted {
+            let view = NemesisView(members: record.members, leader: poller.currentLeader, down: down)
+            for step in nemesis.steps(at: clock(), view: view) { execute(step) }
+            if !openBands.isEmpty && !duringProbed {
+                duringProbed = true
+                probe("during", onlyDuring: true)
+            }
+            if clock() >= nextProgress {
+                nextProgress += Time.second
+                let operations = workload.operationLog.count
+                let active = openBands.values.map { record.faults[$0].label }.sorted()
+                log(String(format: "%5.1fs  %6d ops  leader %@  faults: %@", Double(clock()) / 1e9, operations,
+                    poller.currentLeader ?? "none", active.isEmpty ? "none" : active.joined(separator: "; ")))
+            }
+            usleep(20_000)
+        }
+        workload.stop()
+        record.workloadEnd = clock()
+
+        // Roll back: every rule healed, every stopped or paused host back.
+        for tag in openRules.keys.sorted() { execute(.heal(tag: tag)) }
+        try? control.healAll()
+        for host in down.sorted() {
+            let paused = record.processEvents.last { $0.host == host }?.event == "pause"
+            execute(.process(tag: "rollback-\(host)", label: "\(paused ? "resume" : "restart") \(host) (rollback)",
+                verb: paused ? "resume" : "restart", host: host, wipe: false))
+        }
+        for index in record.faults.indices where record.faults[index].end == nil { record.faults[index].end = clock() }
+        if record.faults.contains(where: { $0.kind == "skew" }) {
+            for host in record.members { try? control.skew(host: host, offset: 0, rate: 1) }
+        }
+
+        // After: the hypothesis again, then convergence and the final reads.
+        probe("after", onlyDuring: false)
+        let converged = Convergence.await(members, timeout: plan.recoveryTimeout)
+        record.memberStates = converged.states
+        record.convergedAfter = converged.after
+        let finalClient = EtcdClient(endpoints: members.map(\.url), timeout: 5 * Time.second)
+        let finalProcess = history.newProcess()
+        for key in (0..<plan.workload.keys).map({ "r\($0)" }) {
+            history.record(finalProcess, .invoke, .read, key, .null)
+            do {
+                let value = try finalClient.value(of: key)
+                history.record(finalProcess, .ok, .read, key, value.map { .string($0) } ?? .null)
+            } catch {
+                history.record(finalProcess, error.isDefinite ? .fail : .info, .read, key, .null, error: "\(error)")
+                break
+            }
+        }
+        do {
+            let range = try finalClient.get(plan.workload.insertPrefix, prefix: true)
+            var present: [String: Int64] = [:]
+            for kv in range.kvs where !kv.keyString.hasSuffix("~start") { present[kv.keyString] = kv.modRevision }
+            record.finalInserts = present
+        } catch {
+            record.finalInsertsError = "\(error)"
+        }
+        // Stop the watchers: each returns once it sees the stop key (a stuck one is left behind).
+        watches.stop()
+        _ = try? finalClient.put(watches.stopKey, "stop")
+        let watchDeadline = MonotonicClock.now() + 3 * Time.second
+        while watches.stoppedCount < plan.watchers && MonotonicClock.now() < watchDeadline { usleep(50_000) }
+        record.watch = watches.recorded
+        record.watchResumes = watches.resumeCount
+        record.history = history.snapshot
+        record.operations = workload.operationLog
+        record.inserts = workload.insertLog
+        record.leaders = poller.observations
+    }
+
+    /// Runs a command to its end; answers its status and combined output.
+    static func execute(_ command: [String]) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do {
+            try process.run()
+        } catch {
+            return (127, "cannot run \(command[0]): \(error)")
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

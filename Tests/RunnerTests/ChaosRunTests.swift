@@ -1,0 +1,70 @@
+//! ChaosRunTests: the runner's real-world half against a real cluster (root: namespaces; CI runs
+//! as root). A scripted nemesis isolates the leader for 3 s; the record must hold the workload's
+//! operations and history, the fault band, a leader change seen by the poller, watch messages,
+//! and members that converged after the rollback.
+
+import Base
+import Foundation
+import Linearizability
+import Runner
+import Testing
+
+private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+private let faultline = repository + "/.build/release/faultline"
+
+/// Isolates whoever leads at 2 s, heals at 5 s.
+struct IsolateLeaderOnce: NemesisDriver {
+    var isolated: String?
+    var healed = false
+    mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep] {
+        if isolated == nil, time >= 2 * Time.second, let leader = view.leader {
+            isolated = leader
+            return [.rules(tag: "iso", label: "isolate \(leader)", kind: "isolate", hosts: [leader],
+                rules: [["kind": "isolate", "host": leader]])]
+        }
+        if isolated != nil, !healed, time >= 5 * Time.second {
+            healed = true
+            return [.heal(tag: "iso")]
+        }
+        return []
+    }
+}
+
+@Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: faultline), "needs root and the release build"))
+struct ChaosRunTests {
+    @Test func isolatingTheLeaderIsRecordedAndTheClusterConverges() throws {
+        let out = NSTemporaryDirectory() + "fl-runner-\(getpid())"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        var plan = RunPlan(scenario: "runner-test", description: "isolate the leader once", topologyPath: repository + "/Topologies/etcd-3.yaml",
+            out: out, faultline: faultline, cluster: "runner-test")
+        plan.timing = "fast"
+        plan.duration = 8 * Time.second
+        plan.workload.rate = 100
+        plan.probes = [(.write, 2 * Time.second, false), (.leader, 3 * Time.second, false)]
+        var nemesis = IsolateLeaderOnce()
+        let record = ChaosRun(plan: plan, log: { _ in }).run(nemesis: &nemesis)
+        #expect(record.abortReason == nil, "aborted: \(record.abortReason ?? "")")
+        let isolated = try #require(nemesis.isolated, "the nemesis never saw a leader")
+        #expect(record.faults.count == 1 && record.faults[0].label == "isolate \(isolated)" && record.faults[0].end != nil)
+        #expect(record.operations.count > 300, "only \(record.operations.count) operations at 100/s for 8 s")
+        #expect(record.operations.contains { $0.outcome == .ok && $0.invoke > record.faults[0].start + Time.second },
+            "nothing succeeded while the leader was isolated")
+        // The poller saw a new term with another leader during the isolation.
+        let terms = Set(record.leaders.compactMap(\.term))
+        #expect(terms.count >= 2, "no term change seen: \(terms)")
+        #expect(record.leaders.contains { $0.isLeader && $0.member != isolated })
+        #expect(record.convergedAfter != nil, "members did not converge: \(record.memberStates)")
+        #expect(record.memberStates.count == 3 && Set(record.memberStates.map(\.digest)).count == 1)
+        #expect(record.probes.filter { $0.phase == "before" }.allSatisfy { $0.held })
+        #expect(record.probes.filter { $0.phase == "after" }.allSatisfy { $0.held })
+        #expect(!record.watch.isEmpty, "no watch messages")
+        // Every acknowledged insert is present at the end, and the register history checks out.
+        let final = try #require(record.finalInserts)
+        let acknowledged = record.inserts.filter { $0.outcome == .ok }
+        #expect(!acknowledged.isEmpty && acknowledged.allSatisfy { final[$0.key] != nil })
+        #expect(checkLinearizability(record.history).linearizable)
+        #expect(FileManager.default.fileExists(atPath: out + "/trace.jsonl"))
+    }
+}
