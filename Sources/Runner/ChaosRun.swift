@@ -80,6 +80,10 @@ public struct FaultBand: Sendable {
     public var hosts: [String]
     public var start: Nanoseconds
     public var end: Nanoseconds?
+
+    public init(tag: String, label: String, kind: String, hosts: [String], start: Nanoseconds, end: Nanoseconds?) {
+        (self.tag, self.label, self.kind, self.hosts, self.start, self.end) = (tag, label, kind, hosts, start, end)
+    }
 }
 
 public struct ProcessEvent: Sendable {
@@ -114,6 +118,11 @@ public struct RunRecord: Sendable {
     /// Set when the run could not be carried out (the cluster did not come up, …).
     public var abortReason: String?
     public var members: [String] = []
+
+    public init(plan: RunPlan, startedAt: String) {
+        self.plan = plan
+        self.startedAt = startedAt
+    }
 }
 
 public final class ChaosRun: @unchecked Sendable {

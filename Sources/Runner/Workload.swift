@@ -40,6 +40,13 @@ public struct OperationRecord: Sendable {
     public var node: String
     /// The store revision an acknowledged write or insert got.
     public var revision: Int64?
+
+    public init(client: Int, kind: Kind, key: String, invoke: Nanoseconds, complete: Nanoseconds, outcome: Outcome, node: String,
+        revision: Int64?)
+    {
+        (self.client, self.kind, self.key, self.invoke, self.complete) = (client, kind, key, invoke, complete)
+        (self.outcome, self.node, self.revision) = (outcome, node, revision)
+    }
 }
 
 /// An insert's key, value and what became of it.
@@ -50,6 +57,10 @@ public struct InsertRecord: Sendable {
     public var revision: Int64?
     public var invoke: Nanoseconds
     public var complete: Nanoseconds
+
+    public init(key: String, value: String, outcome: OperationRecord.Outcome, revision: Int64?, invoke: Nanoseconds, complete: Nanoseconds) {
+        (self.key, self.value, self.outcome, self.revision, self.invoke, self.complete) = (key, value, outcome, revision, invoke, complete)
+    }
 }
 
 public final class Workload: @unchecked Sendable {

@@ -48,54 +48,46 @@ enum BenchKVCommand {
         }
     }
 
-    static func parse(_ arguments: [String]) -> Result<Settings, CommandError> {
+    static func parse(_ arguments: [String]) throws(CommandError) -> Settings {
         var settings = Settings()
-        var rest = arguments[...]
-        do throws(CommandError) {
-            func value(_ flag: String) throws(CommandError) -> String {
-                guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
-                return next
-            }
-            while let flag = rest.popFirst() {
-                switch flag {
-                case "--endpoints":
-                    settings.endpoints = try value(flag).split(separator: ",").map(String.init)
-                case "--clients":
-                    let text = try value(flag)
-                    let counts = text.split(separator: ",").compactMap { Int($0) }
-                    guard !counts.isEmpty, counts.count == text.split(separator: ",").count, counts.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
-                        throw CommandError("--clients takes a list of counts between 1 and 1024, e.g. 1,8,32 (got '\(text)')")
-                    }
-                    settings.clients = counts
-                case "--duration":
-                    let text = try value(flag)
-                    guard let duration = Time.parse(text), duration > 0 else { throw CommandError("--duration takes a duration like 10s (got '\(text)')") }
-                    settings.duration = duration
-                case "--keys":
-                    let text = try value(flag)
-                    guard let keys = Int(text), keys >= 1 else { throw CommandError("--keys takes a positive number (got '\(text)')") }
-                    settings.keys = keys
-                case "--value-size":
-                    let text = try value(flag)
-                    guard let size = Int(text), size >= 0, size <= 1 << 20 else { throw CommandError("--value-size takes 0 to 1048576 (got '\(text)')") }
-                    settings.valueSize = size
-                case "--label": settings.label = try value(flag)
-                case "--json": settings.json = true
-                case "-h", "--help": throw CommandError("")
-                default: throw CommandError("unknown option '\(flag)'")
+        var flags = FlagReader(arguments)
+        while let flag = flags.next() {
+            switch flag {
+            case "--endpoints":
+                settings.endpoints = try flags.value(flag).split(separator: ",").map(String.init)
+            case "--clients":
+                let text = try flags.value(flag)
+                let counts = text.split(separator: ",").compactMap { Int($0) }
+                guard !counts.isEmpty, counts.count == text.split(separator: ",").count, counts.allSatisfy({ $0 >= 1 && $0 <= 1024 }) else {
+                    throw CommandError("--clients takes a list of counts between 1 and 1024, e.g. 1,8,32 (got '\(text)')")
                 }
+                settings.clients = counts
+            case "--duration":
+                let text = try flags.value(flag)
+                guard let duration = Time.parse(text), duration > 0 else { throw CommandError("--duration takes a duration like 10s (got '\(text)')") }
+                settings.duration = duration
+            case "--keys":
+                let text = try flags.value(flag)
+                guard let keys = Int(text), keys >= 1 else { throw CommandError("--keys takes a positive number (got '\(text)')") }
+                settings.keys = keys
+            case "--value-size":
+                let text = try flags.value(flag)
+                guard let size = Int(text), size >= 0, size <= 1 << 20 else { throw CommandError("--value-size takes 0 to 1048576 (got '\(text)')") }
+                settings.valueSize = size
+            case "--label": settings.label = try flags.value(flag)
+            case "--json": settings.json = true
+            case "-h", "--help": throw CommandError("")
+            default: throw CommandError("unknown option '\(flag)'")
             }
-            guard !settings.endpoints.isEmpty else { throw CommandError("--endpoints is required (e.g. --endpoints http://127.0.0.1:2379)") }
-            if settings.label.isEmpty { settings.label = settings.endpoints[0] }
-        } catch {
-            return .failure(error)
         }
-        return .success(settings)
+        guard !settings.endpoints.isEmpty else { throw CommandError("--endpoints is required (e.g. --endpoints http://127.0.0.1:2379)") }
+        if settings.label.isEmpty { settings.label = settings.endpoints[0] }
+        return settings
     }
 
     static func run(_ arguments: [String]) -> Int32 {
         let settings: Settings
-        switch parsedOrExitCode(parse(arguments), command: "bench kv", help: help) {
+        switch parsedOrExitCode({ () throws(CommandError) in try parse(arguments) }, command: "bench kv", help: help) {
         case .success(let parsed): settings = parsed
         case .failure(let exit): return exit.code
         }
@@ -220,11 +212,11 @@ enum BenchFailoverCommand {
     static func run(_ arguments: [String]) -> Int32 {
         var endpoints: [String] = []
         var pid: Int32 = 0
-        var rest = arguments[...]
-        while let flag = rest.popFirst() {
+        var flags = FlagReader(arguments)
+        while let flag = flags.next() {
             switch flag {
-            case "--endpoints": endpoints = (rest.popFirst() ?? "").split(separator: ",").map(String.init)
-            case "--kill-pid": pid = Int32(rest.popFirst() ?? "") ?? 0
+            case "--endpoints": endpoints = (flags.next() ?? "").split(separator: ",").map(String.init)
+            case "--kill-pid": pid = Int32(flags.next() ?? "") ?? 0
             case "-h", "--help":
                 print(help)
                 return 0

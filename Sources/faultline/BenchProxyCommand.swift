@@ -47,54 +47,46 @@ enum BenchProxyCommand {
         var bytesPerSecond: Double
     }
 
-    static func parse(_ arguments: [String]) -> Result<Settings, CommandError> {
+    static func parse(_ arguments: [String]) throws(CommandError) -> Settings {
         var settings = Settings()
-        var rest = arguments[...]
-        do throws(CommandError) {
-            func value(_ flag: String) throws(CommandError) -> String {
-                guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
-                return next
-            }
-            while let flag = rest.popFirst() {
-                switch flag {
-                case "--round-trips":
-                    let text = try value(flag)
-                    guard let count = Int(text), count >= 100, count <= 10_000_000 else {
-                        throw CommandError("--round-trips takes 100 to 10000000 (got '\(text)')")
-                    }
-                    settings.roundTrips = count
-                case "--message-size":
-                    let text = try value(flag)
-                    guard let size = Int(text), size >= 1, size <= 1 << 20 else { throw CommandError("--message-size takes 1 to 1048576 (got '\(text)')") }
-                    settings.messageSize = size
-                case "--bytes":
-                    let text = try value(flag)
-                    guard let bytes = FaultText.bytes(text), bytes >= 1 << 20 else {
-                        throw CommandError("--bytes takes a size of at least 1MiB like 2GB or 512MiB (got '\(text)')")
-                    }
-                    settings.bytes = bytes
-                case "--no-socat": settings.socat = false
-                case "--no-splice": settings.splice = false
-                case "--spin":
-                    let text = try value(flag)
-                    guard let spin = text == "0" ? 0 : Time.parse(text), spin <= Time.millisecond else {
-                        throw CommandError("--spin takes a duration up to 1ms like 200us, or 0 (got '\(text)')")
-                    }
-                    settings.spin = spin
-                case "--json": settings.json = true
-                case "-h", "--help": throw CommandError("")
-                default: throw CommandError("unknown option '\(flag)'")
+        var flags = FlagReader(arguments)
+        while let flag = flags.next() {
+            switch flag {
+            case "--round-trips":
+                let text = try flags.value(flag)
+                guard let count = Int(text), count >= 100, count <= 10_000_000 else {
+                    throw CommandError("--round-trips takes 100 to 10000000 (got '\(text)')")
                 }
+                settings.roundTrips = count
+            case "--message-size":
+                let text = try flags.value(flag)
+                guard let size = Int(text), size >= 1, size <= 1 << 20 else { throw CommandError("--message-size takes 1 to 1048576 (got '\(text)')") }
+                settings.messageSize = size
+            case "--bytes":
+                let text = try flags.value(flag)
+                guard let bytes = FaultText.bytes(text), bytes >= 1 << 20 else {
+                    throw CommandError("--bytes takes a size of at least 1MiB like 2GB or 512MiB (got '\(text)')")
+                }
+                settings.bytes = bytes
+            case "--no-socat": settings.socat = false
+            case "--no-splice": settings.splice = false
+            case "--spin":
+                let text = try flags.value(flag)
+                guard let spin = text == "0" ? 0 : Time.parse(text), spin <= Time.millisecond else {
+                    throw CommandError("--spin takes a duration up to 1ms like 200us, or 0 (got '\(text)')")
+                }
+                settings.spin = spin
+            case "--json": settings.json = true
+            case "-h", "--help": throw CommandError("")
+            default: throw CommandError("unknown option '\(flag)'")
             }
-        } catch {
-            return .failure(error)
         }
-        return .success(settings)
+        return settings
     }
 
     static func run(_ arguments: [String]) -> Int32 {
         let settings: Settings
-        switch parsedOrExitCode(parse(arguments), command: "bench proxy", help: help) {
+        switch parsedOrExitCode({ () throws(CommandError) in try parse(arguments) }, command: "bench proxy", help: help) {
         case .success(let parsed): settings = parsed
         case .failure(let exit): return exit.code
         }

@@ -41,33 +41,29 @@ enum CrashTestCommand {
 
     static func parse(_ arguments: [String]) throws(CommandError) -> Settings {
         var settings = Settings()
-        var rest = arguments[...]
-        func value(_ flag: String) throws(CommandError) -> String {
-            guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
-            return next
-        }
-        while let flag = rest.popFirst() {
+        var flags = FlagReader(arguments)
+        while let flag = flags.next() {
             switch flag {
             case "--members":
-                guard let count = Int(try value(flag)), (1...7).contains(count) else { throw CommandError("--members takes 1 to 7") }
+                guard let count = Int(try flags.value(flag)), (1...7).contains(count) else { throw CommandError("--members takes 1 to 7") }
                 settings.members = count
             case "--duration":
-                guard let duration = Time.parse(try value(flag)), duration >= Time.second else { throw CommandError("--duration takes a duration of at least 1s, like 20s") }
+                guard let duration = Time.parse(try flags.value(flag)), duration >= Time.second else { throw CommandError("--duration takes a duration of at least 1s, like 20s") }
                 settings.duration = duration
             case "--seed":
-                guard let seed = UInt64(try value(flag)) else { throw CommandError("--seed takes a whole number") }
+                guard let seed = UInt64(try flags.value(flag)) else { throw CommandError("--seed takes a whole number") }
                 settings.seed = seed
             case "--clients":
-                guard let count = Int(try value(flag)), (1...256).contains(count) else { throw CommandError("--clients takes 1 to 256") }
+                guard let count = Int(try flags.value(flag)), (1...256).contains(count) else { throw CommandError("--clients takes 1 to 256") }
                 settings.clients = count
             case "--impl":
-                let text = try value(flag)
+                let text = try flags.value(flag)
                 guard let implementation = LocalCluster.Implementation(rawValue: text) else { throw CommandError("--impl takes builtin or etcd (got '\(text)')") }
                 settings.implementation = implementation
             case "--client-port":
-                guard let port = Int(try value(flag)), (1024...60_000).contains(port) else { throw CommandError("--client-port takes 1024 to 60000") }
+                guard let port = Int(try flags.value(flag)), (1024...60_000).contains(port) else { throw CommandError("--client-port takes 1024 to 60000") }
                 settings.clientPort = port
-            case "--out": settings.out = try value(flag)
+            case "--out": settings.out = try flags.value(flag)
             case "--wipe-on-restart": settings.wipeOnRestart = true
             case "-h", "--help": throw CommandError("")
             default: throw CommandError("unknown option '\(flag)'")

@@ -33,45 +33,37 @@ enum ProxyCommand {
         var seed: UInt64?
     }
 
-    static func parse(_ arguments: [String]) -> Result<Settings, CommandError> {
+    static func parse(_ arguments: [String]) throws(CommandError) -> Settings {
         var settings = Settings()
-        var rest = arguments[...]
+        var flags = FlagReader(arguments)
         var controlGiven = false
-        do throws(CommandError) {
-            func value(_ flag: String) throws(CommandError) -> String {
-                guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
-                return next
-            }
-            while let flag = rest.popFirst() {
-                switch flag {
-                case "--config": settings.configPath = try value(flag)
-                case "--control":
-                    let text = try value(flag)
-                    do {
-                        settings.control = try Endpoint(parsing: text)
-                    } catch {
-                        throw CommandError("--control takes HOST:PORT, e.g. 127.0.0.1:7000 (\(error.message))")
-                    }
-                    controlGiven = true
-                case "--seed":
-                    let text = try value(flag)
-                    guard let seed = UInt64(text) else { throw CommandError("--seed takes a non-negative integer (got '\(text)')") }
-                    settings.seed = seed
-                case "-h", "--help": throw CommandError("")
-                default: throw CommandError("unknown option '\(flag)'")
+        while let flag = flags.next() {
+            switch flag {
+            case "--config": settings.configPath = try flags.value(flag)
+            case "--control":
+                let text = try flags.value(flag)
+                do {
+                    settings.control = try Endpoint(parsing: text)
+                } catch {
+                    throw CommandError("--control takes HOST:PORT, e.g. 127.0.0.1:7000 (\(error.message))")
                 }
+                controlGiven = true
+            case "--seed":
+                let text = try flags.value(flag)
+                guard let seed = UInt64(text) else { throw CommandError("--seed takes a non-negative integer (got '\(text)')") }
+                settings.seed = seed
+            case "-h", "--help": throw CommandError("")
+            default: throw CommandError("unknown option '\(flag)'")
             }
-            guard !settings.configPath.isEmpty else { throw CommandError("--config FILE is required") }
-            guard controlGiven else { throw CommandError("--control HOST:PORT is required") }
-        } catch {
-            return .failure(error)
         }
-        return .success(settings)
+        guard !settings.configPath.isEmpty else { throw CommandError("--config FILE is required") }
+        guard controlGiven else { throw CommandError("--control HOST:PORT is required") }
+        return settings
     }
 
     static func run(_ arguments: [String]) -> Int32 {
         let settings: Settings
-        switch parsedOrExitCode(parse(arguments), command: "proxy", help: help) {
+        switch parsedOrExitCode({ () throws(CommandError) in try parse(arguments) }, command: "proxy", help: help) {
         case .success(let parsed): settings = parsed
         case .failure(let exit): return exit.code
         }

@@ -41,62 +41,54 @@ enum SimCommand {
         var traceFile: String?
     }
 
-    static func parse(_ arguments: [String]) -> Result<Settings, CommandError> {
+    static func parse(_ arguments: [String]) throws(CommandError) -> Settings {
         var settings = Settings()
-        var rest = arguments[...]
-        func value(_ flag: String) throws(CommandError) -> String {
-            guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
-            return next
-        }
-        do throws(CommandError) {
-            while let flag = rest.popFirst() {
-                switch flag {
-                case "--seed":
-                    let text = try value(flag)
-                    guard let seed = UInt64(text) else { throw CommandError("--seed takes a whole number (got '\(text)')") }
-                    settings.seeds = seed...seed
-                case "--seeds":
-                    let text = try value(flag)
-                    let parts = text.components(separatedBy: "..")
-                    guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high else {
-                        throw CommandError("--seeds takes A..B with A <= B (got '\(text)')")
-                    }
-                    settings.seeds = low...high
-                    settings.sweep = true
-                case "--nodes":
-                    let text = try value(flag)
-                    guard let nodes = Int(text), (1...9).contains(nodes) else {
-                        throw CommandError("--nodes takes 1 to 9 (got '\(text)')")
-                    }
-                    settings.nodes = nodes
-                case "--duration":
-                    let text = try value(flag)
-                    guard let duration = Time.parse(text), duration >= Time.second else {
-                        throw CommandError("--duration takes a duration of at least 1s such as 30s or 2m (got '\(text)')")
-                    }
-                    settings.duration = duration
-                case "--check-determinism": settings.checkDeterminism = true
-                case "--no-faults": settings.noFaults = true
-                case "--lease-reads": settings.leaseReads = true
-                case "--quiet": settings.quiet = true
-                case "--out": settings.outputDirectory = try value(flag)
-                case "--trace": settings.traceFile = try value(flag)
-                case "--mutation":
-                    let text = try value(flag)
-                    guard let mutation = Raft.Mutation(rawValue: text) else {
-                        throw CommandError("unknown mutation '\(text)' (known: \(Raft.Mutation.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    settings.mutation = mutation
-                case "--help", "-h":
-                    throw CommandError("")
-                default:
-                    throw CommandError("unknown option '\(flag)'")
+        var flags = FlagReader(arguments)
+        while let flag = flags.next() {
+            switch flag {
+            case "--seed":
+                let text = try flags.value(flag)
+                guard let seed = UInt64(text) else { throw CommandError("--seed takes a whole number (got '\(text)')") }
+                settings.seeds = seed...seed
+            case "--seeds":
+                let text = try flags.value(flag)
+                let parts = text.components(separatedBy: "..")
+                guard parts.count == 2, let low = UInt64(parts[0]), let high = UInt64(parts[1]), low <= high else {
+                    throw CommandError("--seeds takes A..B with A <= B (got '\(text)')")
                 }
+                settings.seeds = low...high
+                settings.sweep = true
+            case "--nodes":
+                let text = try flags.value(flag)
+                guard let nodes = Int(text), (1...9).contains(nodes) else {
+                    throw CommandError("--nodes takes 1 to 9 (got '\(text)')")
+                }
+                settings.nodes = nodes
+            case "--duration":
+                let text = try flags.value(flag)
+                guard let duration = Time.parse(text), duration >= Time.second else {
+                    throw CommandError("--duration takes a duration of at least 1s such as 30s or 2m (got '\(text)')")
+                }
+                settings.duration = duration
+            case "--check-determinism": settings.checkDeterminism = true
+            case "--no-faults": settings.noFaults = true
+            case "--lease-reads": settings.leaseReads = true
+            case "--quiet": settings.quiet = true
+            case "--out": settings.outputDirectory = try flags.value(flag)
+            case "--trace": settings.traceFile = try flags.value(flag)
+            case "--mutation":
+                let text = try flags.value(flag)
+                guard let mutation = Raft.Mutation(rawValue: text) else {
+                    throw CommandError("unknown mutation '\(text)' (known: \(Raft.Mutation.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                settings.mutation = mutation
+            case "--help", "-h":
+                throw CommandError("")
+            default:
+                throw CommandError("unknown option '\(flag)'")
             }
-        } catch {
-            return .failure(error)
         }
-        return .success(settings)
+        return settings
     }
 
     static func options(for seed: UInt64, _ settings: Settings) -> SimulationOptions {
@@ -110,7 +102,7 @@ enum SimCommand {
 
     static func run(_ arguments: [String]) -> Int32 {
         let settings: Settings
-        switch parsedOrExitCode(parse(arguments), command: "sim", help: help) {
+        switch parsedOrExitCode({ () throws(CommandError) in try parse(arguments) }, command: "sim", help: help) {
         case .success(let parsed): settings = parsed
         case .failure(let exit): return exit.code
         }
@@ -208,10 +200,10 @@ struct CommandError: Error {
 
 /// A command's parsed options; or, when parsing stopped, the exit code after printing the help
 /// (asked for with an empty message: 0) or the error and the help (2).
-func parsedOrExitCode<Settings>(_ result: Result<Settings, CommandError>, command: String, help: String) -> Result<Settings, ExitCode> {
-    switch result {
-    case .success(let settings): return .success(settings)
-    case .failure(let error):
+func parsedOrExitCode<Settings>(_ parse: () throws(CommandError) -> Settings, command: String, help: String) -> Result<Settings, ExitCode> {
+    do throws(CommandError) {
+        return .success(try parse())
+    } catch {
         if error.message.isEmpty {
             print(help)
             return .failure(ExitCode(0))
@@ -224,4 +216,19 @@ func parsedOrExitCode<Settings>(_ result: Result<Settings, CommandError>, comman
 struct ExitCode: Error {
     let code: Int32
     init(_ code: Int32) { self.code = code }
+}
+
+/// A command's arguments, read flag by flag: `while let flag = flags.next() { … flags.value(flag) … }`.
+struct FlagReader {
+    private var rest: ArraySlice<String>
+    init(_ arguments: [String]) { rest = arguments[...] }
+
+    /// The next argument, nil when none is left.
+    mutating func next() -> String? { rest.popFirst() }
+
+    /// The value that must follow `flag`.
+    mutating func value(_ flag: String) throws(CommandError) -> String {
+        guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
+        return next
+    }
 }

@@ -14,6 +14,7 @@ let usage = """
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
+      ha-verify    for 3, 5, 7 members: f failures tolerated (available), f+1 not (nothing acknowledged), no split brain
       up           bring a cluster up from a topology (network namespaces, fault proxy, hosts)
       status       a cluster's hosts, addresses, PIDs and states (-o json for scripts)
       fault        break it: partition, isolate, cut, latency, kill, pause, restart, heal, list
@@ -45,6 +46,8 @@ case "etcdctl":
     exit(EtcdctlCommand.run(arguments))
 case "crash-test":
     exit(CrashTestCommand.run(arguments))
+case "ha-verify":
+    exit(HAVerifyCommand.run(arguments))
 case "topology":
     exit(TopologyCommand.run(arguments))
 case "proxy":
