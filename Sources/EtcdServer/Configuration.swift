@@ -73,6 +73,10 @@ public struct Configuration: Sendable {
     /// How often watchers that asked for progress_notify get a progress message (etcd 3.4:
     /// --experimental-watch-progress-notify-interval, 10 minutes).
     public var watchProgressNotifyInterval: Nanoseconds = 600 * Time.second
+    /// A deliberately broken member, for checking the checkers (mutation testing): every read
+    /// is served from the local store, as if serializable, without ReadIndex. A member cut off
+    /// from the others then answers with stale data. Never for real use.
+    public var unsafeLocalReads = false
     /// etcd: --max-request-bytes (1.5 MiB).
     public var maxRequestBytes = 1_572_864
     /// etcd waits this long for a proposal to commit before "request timed out"
@@ -97,6 +101,8 @@ public struct Configuration: Sendable {
           --max-request-bytes N                (default 1572864)
           --experimental-watch-progress-notify-interval DURATION
                                                progress_notify period for watchers (default 10m)
+          --unsafe-local-reads                 TEST ONLY: breaks linearizability on purpose (reads
+                                               skip ReadIndex), so the chaos checks can be shown to catch it
         """
 
     public init() {}
@@ -152,6 +158,8 @@ public struct Configuration: Sendable {
                     throw ConfigurationError(flag, "'\(text)' is not a byte count between 1 and 67108864")
                 }
                 configuration.maxRequestBytes = bytes
+            case "--unsafe-local-reads":
+                configuration.unsafeLocalReads = true
             case "--experimental-watch-progress-notify-interval":
                 let text = try take()
                 guard let interval = Time.parse(text), interval > 0 else {

@@ -217,8 +217,9 @@ extension EtcdMember {
     func read(serializable: Bool, _ body: @escaping (MVCCStore, ResponseHeader) -> Answer) throws(APIError) -> Answer {
         let waiter = Waiter<Answer>()
         let job = UncheckedBox(body)
+        let local = serializable || configuration.unsafeLocalReads
         let accepted = loop.execute { [self] in
-            if serializable {
+            if local {
                 waiter.fulfil(job.value(replica.stateMachine.store, header()))
                 return
             }

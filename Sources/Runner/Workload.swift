@@ -24,6 +24,10 @@ public struct WorkloadSettings: Sendable {
     public var seed: UInt64 = 1
     /// Where inserted keys live.
     public var insertPrefix = "ins/"
+    /// Client i talks to member i mod n for the whole run, as Jepsen's clients do, so every
+    /// member keeps being exercised — a member cut off from the rest included, which is how a
+    /// stale answer gets caught. Off: a client moves to the next member after an error.
+    public var sticky = true
     public init() {}
 }
 
@@ -117,7 +121,8 @@ public final class Workload: @unchecked Sendable {
         var process = history.newProcess()
         var sequence = 0
         var endpointShift = client
-        var etcd = EtcdClient(endpoints: rotate(by: endpointShift), timeout: settings.timeout)
+        var etcd = EtcdClient(endpoints: settings.sticky ? [endpoints[client % endpoints.count]] : rotate(by: endpointShift),
+            timeout: settings.timeout)
         // Values this client last saw per key: what a cas expects.
         var seen: [String: String] = [:]
         let interval: Nanoseconds = settings.rate > 0 ? Nanoseconds(Double(settings.clients) / settings.rate * 1e9) : 0
@@ -193,12 +198,13 @@ public final class Workload: @unchecked Sendable {
                 note(OperationRecord(client: client, kind: kind, key: key, invoke: invoke, complete: history.now(),
                     outcome: outcome, node: node, revision: revision))
             }
-            if failure != nil {
-                // Try the next member, after a pause that keeps a dead endpoint from being hammered.
+            if failure != nil && !settings.sticky {
+                // Try the next member.
                 endpointShift += 1
                 etcd = EtcdClient(endpoints: rotate(by: endpointShift), timeout: settings.timeout)
-                usleep(20_000)
             }
+            // A pause after an error keeps a dead endpoint from being hammered.
+            if failure != nil { usleep(20_000) }
         }
     }
 

@@ -31,20 +31,29 @@ struct IsolateLeaderOnce: NemesisDriver {
     }
 }
 
+/// An 8 s run on the fast timing profile with the leader isolated from 2 s to 5 s.
+private func isolatedLeaderRun(topology: String, cluster: String, _ configure: (inout RunPlan) -> Void) throws -> (RunRecord, IsolateLeaderOnce) {
+    let out = NSTemporaryDirectory() + "fl-\(cluster)-\(getpid())"
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    var plan = RunPlan(scenario: cluster, description: "isolate the leader once", topologyPath: repository + "/Topologies/" + topology,
+        out: out, faultline: faultline, cluster: cluster)
+    plan.timing = "fast"
+    plan.duration = 8 * Time.second
+    configure(&plan)
+    var nemesis = IsolateLeaderOnce()
+    let record = ChaosRun(plan: plan, log: { _ in }).run(nemesis: &nemesis)
+    #expect(FileManager.default.fileExists(atPath: out + "/trace.jsonl"))
+    return (record, nemesis)
+}
+
 @Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: faultline), "needs root and the release build"))
 struct ChaosRunTests {
     @Test func isolatingTheLeaderIsRecordedAndTheClusterConverges() throws {
-        let out = NSTemporaryDirectory() + "fl-runner-\(getpid())"
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: out) }
-        var plan = RunPlan(scenario: "runner-test", description: "isolate the leader once", topologyPath: repository + "/Topologies/etcd-3.yaml",
-            out: out, faultline: faultline, cluster: "runner-test")
-        plan.timing = "fast"
-        plan.duration = 8 * Time.second
-        plan.workload.rate = 100
-        plan.probes = [(.write, 2 * Time.second, false), (.leader, 3 * Time.second, false)]
-        var nemesis = IsolateLeaderOnce()
-        let record = ChaosRun(plan: plan, log: { _ in }).run(nemesis: &nemesis)
+        let (record, nemesis) = try isolatedLeaderRun(topology: "etcd-3.yaml", cluster: "runner-test") { plan in
+            plan.workload.rate = 100
+            plan.probes = [(.write, 2 * Time.second, false), (.leader, 3 * Time.second, false)]
+        }
         #expect(record.abortReason == nil, "aborted: \(record.abortReason ?? "")")
         let isolated = try #require(nemesis.isolated, "the nemesis never saw a leader")
         #expect(record.faults.count == 1 && record.faults[0].label == "isolate \(isolated)" && record.faults[0].end != nil)
@@ -65,6 +74,21 @@ struct ChaosRunTests {
         let acknowledged = record.inserts.filter { $0.outcome == .ok }
         #expect(!acknowledged.isEmpty && acknowledged.allSatisfy { final[$0.key] != nil })
         #expect(checkLinearizability(record.history).linearizable)
-        #expect(FileManager.default.fileExists(atPath: out + "/trace.jsonl"))
+    }
+}
+
+/// Mutation check: members started with --unsafe-local-reads serve reads without ReadIndex. With
+/// the leader isolated (its clients still reach it), its reads go stale and the history must
+/// not be linearizable. If this passes as linearizable, the checks cannot see a stale read.
+@Suite(.serialized, .enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: faultline), "needs root and the release build"))
+struct MutantTests {
+    @Test func staleReadsOfAnIsolatedMemberAreCaught() throws {
+        let (record, _) = try isolatedLeaderRun(topology: "mutants/etcd-3-stale-reads.yaml", cluster: "mutant-test") { plan in
+            plan.workload.rate = 200
+            plan.workload.keys = 2
+        }
+        #expect(record.abortReason == nil, "aborted: \(record.abortReason ?? "")")
+        let report = checkLinearizability(record.history)
+        #expect(!report.linearizable, "stale reads went unnoticed: \(report.description)")
     }
 }
