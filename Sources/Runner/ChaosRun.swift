@@ -51,6 +51,10 @@ public struct NemesisView: Sendable {
     public var leader: String?
     /// Hosts killed, terminated or paused by the nemesis and not yet brought back.
     public var down: Set<String>
+
+    public init(members: [String], leader: String?, down: Set<String>) {
+        (self.members, self.leader, self.down) = (members, leader, down)
+    }
 }
 
 /// One thing the nemesis does, with a tag that later undoes it.
@@ -64,6 +68,73 @@ public enum NemesisStep: @unchecked Sendable {
     case skew(tag: String, label: String, host: String, offset: Nanoseconds, rate: Double)
     /// One-shot reset of the connections `from` dialled to `to`.
     case reset(label: String, from: String, to: String)
+}
+
+extension NemesisStep {
+    /// The step as one JSON object (the run's `schedule.jsonl`, which `replay` drives again).
+    public var json: [String: Any] {
+        switch self {
+        case .rules(let tag, let label, let kind, let hosts, let rules):
+            return ["step": "rules", "tag": tag, "label": label, "kind": kind, "hosts": hosts, "rules": rules]
+        case .heal(let tag):
+            return ["step": "heal", "tag": tag]
+        case .process(let tag, let label, let verb, let host, let wipe):
+            return ["step": "process", "tag": tag, "label": label, "verb": verb, "host": host, "wipe": wipe]
+        case .skew(let tag, let label, let host, let offset, let rate):
+            return ["step": "skew", "tag": tag, "label": label, "host": host, "offset_ns": Int(offset), "rate": rate]
+        case .reset(let label, let from, let to):
+            return ["step": "reset", "label": label, "from": from, "to": to]
+        }
+    }
+
+    /// Reads a step back from `json`; nil when the object is not one.
+    public init?(json object: [String: Any]) {
+        let tag = object["tag"] as? String ?? ""
+        let label = object["label"] as? String ?? ""
+        switch object["step"] as? String {
+        case "rules":
+            guard let rules = object["rules"] as? [[String: Any]] else { return nil }
+            self = .rules(tag: tag, label: label, kind: object["kind"] as? String ?? "", hosts: object["hosts"] as? [String] ?? [], rules: rules)
+        case "heal":
+            self = .heal(tag: tag)
+        case "process":
+            guard let verb = object["verb"] as? String, let host = object["host"] as? String else { return nil }
+            self = .process(tag: tag, label: label, verb: verb, host: host, wipe: object["wipe"] as? Bool ?? false)
+        case "skew":
+            guard let host = object["host"] as? String else { return nil }
+            self = .skew(tag: tag, label: label, host: host, offset: Nanoseconds(object["offset_ns"] as? Int ?? 0), rate: object["rate"] as? Double ?? 1)
+        case "reset":
+            guard let from = object["from"] as? String, let to = object["to"] as? String else { return nil }
+            self = .reset(label: label, from: from, to: to)
+        default:
+            return nil
+        }
+    }
+}
+
+/// A step as it was carried out, at its time since the workload began.
+public struct ScheduledStep: @unchecked Sendable {
+    public var time: Nanoseconds
+    public var step: NemesisStep
+    public init(time: Nanoseconds, step: NemesisStep) {
+        self.time = time
+        self.step = step
+    }
+}
+
+/// Drives a recorded schedule again: each step at its recorded time, whatever the cluster does.
+public struct RecordedNemesis: NemesisDriver {
+    private var pending: ArraySlice<ScheduledStep>
+    public init(_ schedule: [ScheduledStep]) { pending = schedule.sorted { $0.time < $1.time }[...] }
+
+    public mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep] {
+        var due: [NemesisStep] = []
+        while let next = pending.first, next.time <= time {
+            due.append(next.step)
+            pending.removeFirst()
+        }
+        return due
+    }
 }
 
 /// Decides the faults; the scenario's planner sits behind this.
@@ -108,6 +179,8 @@ public struct RunRecord: Sendable {
     public var faults: [FaultBand] = []
     public var processEvents: [ProcessEvent] = []
     public var probes: [ProbeResult] = []
+    /// Every nemesis step carried out, rollbacks included, in order (for replay).
+    public var schedule: [ScheduledStep] = []
     public var memberStates: [MemberState] = []
     /// How long after the rollback the members agreed (nil: they never did within the timeout).
     public var convergedAfter: Nanoseconds?
@@ -228,6 +301,7 @@ public final class ChaosRun: @unchecked Sendable {
             if record.firstFault == nil { record.firstFault = clock() }
         }
         func execute(_ step: NemesisStep) {
+            record.schedule.append(ScheduledStep(time: clock(), step: step))
             do {
                 switch step {
                 case .rules(let tag, let label, let kind, let hosts, let rules):
