@@ -21,6 +21,29 @@ public enum RunFiles {
         try Data(schedule.utf8).write(to: URL(fileURLWithPath: directory + "/schedule.jsonl"))
         let data = try JSONSerialization.data(withJSONObject: planJSON(record.plan), options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: directory + "/run.json"))
+        var leaders = ""
+        for sample in record.leaders {
+            var object: [String: Any] = ["t_ns": Int(sample.time), "member": sample.member]
+            if let term = sample.term { object["term"] = Int(term) }
+            if let leader = sample.leader { object["leader"] = leader }
+            let line = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            leaders += String(decoding: line, as: UTF8.self) + "\n"
+        }
+        try Data(leaders.utf8).write(to: URL(fileURLWithPath: directory + "/leaders.jsonl"))
+    }
+
+    /// The status poller's samples of a finished run (`leaders.jsonl`).
+    public static func readLeaders(_ directory: String) throws -> [LeaderObservation] {
+        guard let text = try? String(contentsOfFile: directory + "/leaders.jsonl", encoding: .utf8) else {
+            throw ControlError("\(directory): no leaders.jsonl")
+        }
+        return try text.split(separator: "\n").enumerated().map { number, line in
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                let time = object["t_ns"] as? Int, let member = object["member"] as? String
+            else { throw ControlError("\(directory)/leaders.jsonl:\(number + 1): not a leader sample") }
+            return LeaderObservation(time: Nanoseconds(time), member: member, term: (object["term"] as? Int).map(Int64.init),
+                leader: object["leader"] as? String)
+        }
     }
 
     static func planJSON(_ plan: RunPlan) -> [String: Any] {

@@ -17,6 +17,10 @@ public struct LeaderObservation: Sendable {
     public var leader: String?
     public var revision: Int64?
     public var reachable: Bool { term != nil }
+
+    public init(time: Nanoseconds, member: String, term: Int64? = nil, leader: String? = nil, revision: Int64? = nil) {
+        (self.time, self.member, self.term, self.leader, self.revision) = (time, member, term, leader, revision)
+    }
     public var isLeader: Bool { leader == member }
 }
 
