@@ -55,7 +55,7 @@ public enum RunFiles {
             "probes": plan.probes.map { ["probe": $0.kind.rawValue, "within_ns": Int($0.within), "during": $0.during] },
             "workload": [
                 "clients": workload.clients, "rate": workload.rate, "keys": workload.keys, "read": workload.read, "write": workload.write,
-                "cas": workload.cas, "insert": workload.insert, "timeout_ns": Int(workload.timeout), "sticky": workload.sticky,
+                "cas": workload.cas, "insert": workload.insert, "delete": workload.delete, "timeout_ns": Int(workload.timeout), "sticky": workload.sticky,
             ] as [String: Any],
         ]
     }
@@ -91,6 +91,7 @@ public enum RunFiles {
         plan.workload.write = workload["write"] as? Double ?? plan.workload.write
         plan.workload.cas = workload["cas"] as? Double ?? plan.workload.cas
         plan.workload.insert = workload["insert"] as? Double ?? plan.workload.insert
+        plan.workload.delete = workload["delete"] as? Double ?? plan.workload.delete
         plan.workload.timeout = Nanoseconds(workload["timeout_ns"] as? Int ?? Int(plan.workload.timeout))
         plan.workload.sticky = workload["sticky"] as? Bool ?? true
         var schedule: [ScheduledStep] = []

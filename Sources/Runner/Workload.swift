@@ -17,8 +17,8 @@ public struct WorkloadSettings: Sendable {
     public var rate = 200.0
     /// How many register keys (`r0`…) reads, writes and cas share.
     public var keys = 8
-    /// Weights of read, write, cas and insert.
-    public var read = 50.0, write = 30.0, cas = 10.0, insert = 10.0
+    /// Weights of read, write, cas, insert and delete.
+    public var read = 50.0, write = 30.0, cas = 10.0, insert = 10.0, delete = 0.0
     /// A client gives up on an operation after this long (the result is then `info`).
     public var timeout: Nanoseconds = 1 * Time.second
     public var seed: UInt64 = 1
@@ -33,7 +33,7 @@ public struct WorkloadSettings: Sendable {
 
 /// One operation as the report plots it, inserts included.
 public struct OperationRecord: Sendable {
-    public enum Kind: String, Sendable { case read, write, cas, insert }
+    public enum Kind: String, Sendable { case read, write, cas, insert, delete }
     public enum Outcome: String, Sendable { case ok, fail, info }
     public var client: Int
     public var kind: Kind
@@ -127,7 +127,7 @@ public final class Workload: @unchecked Sendable {
         var seen: [String: String] = [:]
         let interval: Nanoseconds = settings.rate > 0 ? Nanoseconds(Double(settings.clients) / settings.rate * 1e9) : 0
         var due = history.now() + Nanoseconds(random.int(in: 0...max(0, Int(interval))))
-        let total = settings.read + settings.write + settings.cas + settings.insert
+        let total = settings.read + settings.write + settings.cas + settings.insert + settings.delete
         while isRunning {
             if interval > 0 {
                 let wait = due - history.now()
@@ -168,6 +168,8 @@ public final class Workload: @unchecked Sendable {
                     (kind, f, input) = (.read, .read, .null)
                 } else if draw < settings.insert + settings.read + settings.write {
                     (kind, f, input) = (.write, .write, .string(value))
+                } else if draw < settings.insert + settings.read + settings.write + settings.delete {
+                    (kind, f, input) = (.delete, .delete, .null)
                 } else {
                     (kind, f, input) = (.cas, .cas, .pair(seen[key] ?? "", value))
                 }
@@ -182,6 +184,10 @@ public final class Workload: @unchecked Sendable {
                         revision = try etcd.put(key, value)
                         seen[key] = value
                         history.record(process, .ok, .write, key, input, node: node)
+                    case .delete:
+                        _ = try etcd.delete(key)
+                        seen[key] = nil
+                        history.record(process, .ok, .delete, key, .null, node: node)
                     default:
                         // A cas that finds another value took no effect: a definite fail.
                         let swapped = try etcd.compareAndSwap(key, expected: seen[key] ?? "", new: value)

@@ -52,6 +52,7 @@ struct ChaosRunTests {
     @Test func isolatingTheLeaderIsRecordedAndTheClusterConverges() throws {
         let (record, nemesis) = try isolatedLeaderRun(topology: "etcd-3.yaml", cluster: "runner-test") { plan in
             plan.workload.rate = 100
+            plan.workload.delete = 10
             plan.probes = [(.write, 2 * Time.second, false), (.leader, 3 * Time.second, false)]
         }
         #expect(record.abortReason == nil, "aborted: \(record.abortReason ?? "")")
@@ -73,6 +74,7 @@ struct ChaosRunTests {
         let final = try #require(record.finalInserts)
         let acknowledged = record.inserts.filter { $0.outcome == .ok }
         #expect(!acknowledged.isEmpty && acknowledged.allSatisfy { final[$0.key] != nil })
+        #expect(record.history.contains { $0.f == .delete && $0.type == .ok }, "no delete in the history")
         #expect(checkLinearizability(record.history).linearizable)
     }
 }
