@@ -21,6 +21,7 @@ let usage = """
       down         take a cluster down (--all: everything Faultline left behind)
       bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd)
       topology     check topology files ('topology check FILE...') or show one resolved ('topology show FILE')
+      scenario     check chaos scenario files ('scenario check FILE...') or show one resolved ('scenario show FILE')
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -45,6 +46,8 @@ case "crash-test":
     exit(CrashTestCommand.run(arguments))
 case "topology":
     exit(TopologyCommand.run(arguments))
+case "scenario":
+    exit(ScenarioCommand.run(arguments))
 case "bench":
     switch arguments.first {
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
