@@ -8,6 +8,7 @@
 //        -> Net, Storage (the real world: sockets, files) -> EtcdServer, EtcdClient, Proxy -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 // Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
+// Scenario (chaos scenario files, the nemesis planner, the checks) is pure and sits on Topology.
 import PackageDescription
 import class Foundation.ProcessInfo
 
@@ -41,13 +42,14 @@ let package = Package(
             name: "EtcdServer",
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
             swiftSettings: strictSettings),
+        .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
         .target(
-            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability"],
+            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability", "Scenario"],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner", "Scenario"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
         .testTarget(name: "RunnerTests", dependencies: ["Base", "Linearizability", "Runner"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Base", "Topology", "Linearizability", "Scenario"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )

@@ -24,6 +24,7 @@ let usage = """
       proxy        run the fault proxy daemon (routes from a JSON file, rules over its HTTP control API)
       bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd),
                    'bench proxy' (the fault proxy's latency and throughput against direct and socat)
+      scenario     check chaos scenario files ('scenario check FILE...') or show one resolved ('scenario show FILE')
       help     this text
 
     Run 'faultline <command> --help' for a command's options.
@@ -52,6 +53,8 @@ case "topology":
     exit(TopologyCommand.run(arguments))
 case "proxy":
     exit(ProxyCommand.run(arguments))
+case "scenario":
+    exit(ScenarioCommand.run(arguments))
 case "bench":
     switch arguments.first {
     case "check": exit(BenchCheckCommand.run(Array(arguments.dropFirst())))
