@@ -10,12 +10,15 @@ import Foundation
 import Glibc
 import Linearizability
 import Net
+import Scenario
 import Testbed
 
 /// What a run is asked to do (a scenario file, resolved, plus the command line's overrides).
 public struct RunPlan: Sendable {
     public var scenario: String
     public var description: String
+    /// The scenario file, when the run came from one (replay evaluates its checks again).
+    public var scenarioFile: String?
     public var topologyPath: String
     public var impl = "builtin"
     public var timing: String?
@@ -45,18 +48,6 @@ public struct RunPlan: Sendable {
     }
 }
 
-/// The cluster as the nemesis sees it when it picks targets.
-public struct NemesisView: Sendable {
-    public var members: [String]
-    public var leader: String?
-    /// Hosts killed, terminated or paused by the nemesis and not yet brought back.
-    public var down: Set<String>
-
-    public init(members: [String], leader: String?, down: Set<String>) {
-        (self.members, self.leader, self.down) = (members, leader, down)
-    }
-}
-
 /// One thing the nemesis does, with a tag that later undoes it.
 public enum NemesisStep: @unchecked Sendable {
     /// Add proxy rules atomically (the proxy's rule JSON); `label` names the fault in the report.
@@ -71,6 +62,9 @@ public enum NemesisStep: @unchecked Sendable {
 }
 
 extension NemesisStep {
+    /// The tag of `.heal` that removes every rule.
+    public static let everything = "*"
+
     /// The step as one JSON object (the run's `schedule.jsonl`, which `replay` drives again).
     public var json: [String: Any] {
         switch self {
@@ -127,7 +121,7 @@ public struct RecordedNemesis: NemesisDriver {
     private var pending: ArraySlice<ScheduledStep>
     public init(_ schedule: [ScheduledStep]) { pending = schedule.sorted { $0.time < $1.time }[...] }
 
-    public mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep] {
+    public mutating func steps(at time: Nanoseconds, view: ClusterView) -> [NemesisStep] {
         var due: [NemesisStep] = []
         while let next = pending.first, next.time <= time {
             due.append(next.step)
@@ -140,7 +134,7 @@ public struct RecordedNemesis: NemesisDriver {
 /// Decides the faults; the scenario's planner sits behind this.
 public protocol NemesisDriver {
     /// Steps due by `time` (nanoseconds since the workload began).
-    mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep]
+    mutating func steps(at time: Nanoseconds, view: ClusterView) -> [NemesisStep]
 }
 
 /// A fault as it was applied, for the checks and the report.
@@ -169,10 +163,12 @@ public struct RunRecord: Sendable {
     public var startedAt: String
     public var history: [HistoryEvent] = []
     public var operations: [OperationRecord] = []
-    public var inserts: [InsertRecord] = []
+    public var inserts: [InsertOutcome] = []
+    /// Every inserted key the final read found, with its mod revision and value.
     public var finalInserts: [String: Int64]? = nil
+    public var finalInsertValues: [String: String] = [:]
     public var finalInsertsError: String?
-    public var watch: [WatchMessage] = []
+    public var watch: [WatchDelivery] = []
     public var watchResumes = 0
     public var watchStartRevision: Int64 = 0
     public var leaders: [LeaderObservation] = []
@@ -181,7 +177,7 @@ public struct RunRecord: Sendable {
     public var probes: [ProbeResult] = []
     /// Every nemesis step carried out, rollbacks included, in order (for replay).
     public var schedule: [ScheduledStep] = []
-    public var memberStates: [MemberState] = []
+    public var memberStates: [MemberSnapshot] = []
     /// How long after the rollback the members agreed (nil: they never did within the timeout).
     public var convergedAfter: Nanoseconds?
     public var firstFault: Nanoseconds?
@@ -257,8 +253,10 @@ public final class ChaosRun: @unchecked Sendable {
         func probe(_ phase: String, onlyDuring: Bool) {
             for entry in plan.probes where !onlyDuring || entry.during {
                 probeSequence += 1
+                let began = clock()
                 let (held, detail) = Probes.check(entry.kind, within: entry.within, members: members, sequence: probeSequence)
-                record.probes.append(ProbeResult(probe: entry.kind.rawValue, phase: phase, time: clock(), held: held, detail: detail))
+                record.probes.append(ProbeResult(probe: entry.kind.rawValue, phase: phase, time: began, held: held, took: clock() - began,
+                    detail: detail))
                 log("probe \(entry.kind.rawValue) (\(phase)): \(held ? "holds" : "FAILS") — \(detail)")
             }
         }
@@ -278,12 +276,13 @@ public final class ChaosRun: @unchecked Sendable {
         var settings = plan.workload
         settings.seed = plan.seed
         let hostOfURL = Dictionary(uniqueKeysWithValues: members.map { ($0.url, $0.name) })
-        let workload = Workload(settings: settings, endpoints: members.map(\.url), history: history,
+        let workload = ClientWorkload(settings: settings, endpoints: members.map(\.url), history: history,
             hostOfEndpoint: { hostOfURL[$0] ?? $0 })
         workload.start()
 
         // The nemesis on a tick; a progress line every second.
         var down: Set<String> = []
+        var paused: Set<String> = []
         var openRules: [String: [String]] = [:]  // tag -> rule ids
         var openBands: [String: Int] = [:]  // tag -> index into record.faults
         var nextProgress: Nanoseconds = Time.second
@@ -308,6 +307,12 @@ public final class ChaosRun: @unchecked Sendable {
                     openRules[tag] = try control.addRules(rules)
                     openBand(tag, label, kind, hosts)
                     log("fault: \(label)")
+                case .heal(let tag) where tag == NemesisStep.everything:
+                    try control.healAll()
+                    openRules.removeAll()
+                    for (tag, index) in openBands where ["kill", "terminate", "pause", "skew"].contains(record.faults[index].kind) == false {
+                        closeBand(tag)
+                    }
                 case .heal(let tag):
                     for id in openRules.removeValue(forKey: tag) ?? [] { try? control.heal(id) }
                     if let index = openBands[tag] { log("heal: \(record.faults[index].label)") }
@@ -318,9 +323,11 @@ public final class ChaosRun: @unchecked Sendable {
                     switch verb {
                     case "kill", "terminate", "pause":
                         down.insert(host)
+                        if verb == "pause" { paused.insert(host) }
                         openBand(tag, label, verb, [host])
                     default:
                         down.remove(host)
+                        paused.remove(host)
                         closeBand(tag)
                     }
                     log("process: \(label)")
@@ -338,7 +345,8 @@ public final class ChaosRun: @unchecked Sendable {
             }
         }
         while clock() < plan.duration && !wasInterrupted {
-            let view = NemesisView(members: record.members, leader: poller.currentLeader, down: down)
+            let leader = poller.currentLeader.flatMap { record.members.contains($0) ? $0 : nil }
+            let view = ClusterView(members: record.members, leader: leader, down: down.subtracting(paused), paused: paused)
             for step in nemesis.steps(at: clock(), view: view) { execute(step) }
             if !openBands.isEmpty && !duringProbed {
                 duringProbed = true
@@ -360,9 +368,9 @@ public final class ChaosRun: @unchecked Sendable {
         for tag in openRules.keys.sorted() { execute(.heal(tag: tag)) }
         try? control.healAll()
         for host in down.sorted() {
-            let paused = record.processEvents.last { $0.host == host }?.event == "pause"
-            execute(.process(tag: "rollback-\(host)", label: "\(paused ? "resume" : "restart") \(host) (rollback)",
-                verb: paused ? "resume" : "restart", host: host, wipe: false))
+            let wasPaused = paused.contains(host)
+            execute(.process(tag: "rollback-\(host)", label: "\(wasPaused ? "resume" : "restart") \(host) (rollback)",
+                verb: wasPaused ? "resume" : "restart", host: host, wipe: false))
         }
         for index in record.faults.indices where record.faults[index].end == nil { record.faults[index].end = clock() }
         if record.faults.contains(where: { $0.kind == "skew" }) {
@@ -389,7 +397,10 @@ public final class ChaosRun: @unchecked Sendable {
         do {
             let range = try finalClient.get(plan.workload.insertPrefix, prefix: true)
             var present: [String: Int64] = [:]
-            for kv in range.kvs where !kv.keyString.hasSuffix("~start") { present[kv.keyString] = kv.modRevision }
+            for kv in range.kvs where !kv.keyString.hasSuffix("~start") {
+                present[kv.keyString] = kv.modRevision
+                record.finalInsertValues[kv.keyString] = kv.valueString
+            }
             record.finalInserts = present
         } catch {
             record.finalInsertsError = "\(error)"

@@ -9,7 +9,7 @@ import EtcdClient
 import Glibc
 import Net
 
-public struct MemberState: Sendable, Equatable {
+public struct MemberSnapshot: Sendable, Equatable {
     public var member: String
     /// Nil when the member did not answer.
     public var revision: Int64?
@@ -19,10 +19,10 @@ public struct MemberState: Sendable, Equatable {
 
 public enum Convergence {
     /// One member's state now.
-    public static func state(of member: String, url: String, timeout: Nanoseconds = 2 * Time.second) -> MemberState {
+    public static func state(of member: String, url: String, timeout: Nanoseconds = 2 * Time.second) -> MemberSnapshot {
         let client = EtcdClient(endpoints: [url], timeout: timeout)
         guard let range = try? client.getAll(serializable: true) else {
-            return MemberState(member: member, revision: nil, digest: nil, keys: 0)
+            return MemberSnapshot(member: member, revision: nil, digest: nil, keys: 0)
         }
         var digest: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ bytes: [UInt8]) {
@@ -36,16 +36,16 @@ public enum Convergence {
             mix(kv.value)
             mix(Array(String(kv.modRevision).utf8))
         }
-        return MemberState(member: member, revision: range.header.revision, digest: digest, keys: range.kvs.count)
+        return MemberSnapshot(member: member, revision: range.header.revision, digest: digest, keys: range.kvs.count)
     }
 
     /// Polls every member until all answer with the same revision and digest, or `timeout`
     /// passes; answers the last states and how long it took (nil when they never agreed).
     public static func await(_ members: [(name: String, url: String)], timeout: Nanoseconds,
-        interval: Nanoseconds = 200 * Time.millisecond) -> (states: [MemberState], after: Nanoseconds?)
+        interval: Nanoseconds = 200 * Time.millisecond) -> (states: [MemberSnapshot], after: Nanoseconds?)
     {
         let started = MonotonicClock.now()
-        var states: [MemberState] = []
+        var states: [MemberSnapshot] = []
         while true {
             states = members.map { state(of: $0.name, url: $0.url) }
             let answered = states.allSatisfy { $0.revision != nil }

@@ -7,6 +7,7 @@
 import Base
 import Foundation
 import Linearizability
+import Scenario
 
 /// How the members are taken out.
 public enum HAFault: String, Sendable, CaseIterable {
@@ -31,7 +32,7 @@ public struct FailMembers: NemesisDriver {
         self.end = end
     }
 
-    public mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep] {
+    public mutating func steps(at time: Nanoseconds, view: ClusterView) -> [NemesisStep] {
         if victims.isEmpty && time >= start {
             let leaderFirst = (view.leader.map { [$0] } ?? []) + view.members.filter { $0 != view.leader }
             victims = Array(leaderFirst.prefix(count))

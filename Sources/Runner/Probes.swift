@@ -5,6 +5,7 @@ import Base
 import EtcdClient
 import Glibc
 import Net
+import Scenario
 
 public struct ProbeResult: Sendable {
     public var probe: String
@@ -12,16 +13,9 @@ public struct ProbeResult: Sendable {
     public var phase: String
     public var time: Nanoseconds
     public var held: Bool
+    /// How long the probe took to hold (or to give up).
+    public var took: Nanoseconds
     public var detail: String
-}
-
-public enum ProbeKind: String, Sendable, CaseIterable {
-    /// A put through any member succeeds.
-    case write
-    /// Members that answer agree on one leader.
-    case leader
-    /// Every member answers /health (a linearizable read through Raft).
-    case membersHealthy = "members-healthy"
 }
 
 public enum Probes {
@@ -37,6 +31,14 @@ public enum Probes {
                 do {
                     let revision = try client.put("probe/\(sequence)", "\(sequence)")
                     return (true, "write committed at revision \(revision)")
+                } catch {
+                    last = "\(error)"
+                }
+            case .read:
+                let client = EtcdClient(endpoints: members.map(\.url), timeout: min(tolerance, Time.second))
+                do {
+                    _ = try client.value(of: "probe/read")
+                    return (true, "linearizable read answered")
                 } catch {
                     last = "\(error)"
                 }

@@ -6,6 +6,7 @@
 import Base
 import Foundation
 import Linearizability
+import Scenario
 
 public enum RunFiles {
     public static func write(_ record: RunRecord, to directory: String) throws {
@@ -49,7 +50,7 @@ public enum RunFiles {
     static func planJSON(_ plan: RunPlan) -> [String: Any] {
         let workload = plan.workload
         return [
-            "scenario": plan.scenario, "description": plan.description, "topology": plan.topologyPath, "impl": plan.impl,
+            "scenario": plan.scenario, "scenario_file": plan.scenarioFile ?? NSNull(), "description": plan.description, "topology": plan.topologyPath, "impl": plan.impl,
             "timing": plan.timing ?? NSNull(), "loopback": plan.loopback, "seed": Int(plan.seed), "duration_ns": Int(plan.duration),
             "minimum_rate": plan.minimumRate, "watchers": plan.watchers, "recovery_timeout_ns": Int(plan.recoveryTimeout),
             "probes": plan.probes.map { ["probe": $0.kind.rawValue, "within_ns": Int($0.within), "during": $0.during] },
@@ -72,6 +73,7 @@ public enum RunFiles {
         else { throw fail("run.json lacks scenario, topology, duration_ns, seed or workload") }
         var plan = RunPlan(scenario: scenario, description: object["description"] as? String ?? "", topologyPath: topology,
             out: out, faultline: faultline, cluster: cluster)
+        plan.scenarioFile = object["scenario_file"] as? String
         plan.impl = object["impl"] as? String ?? "builtin"
         plan.timing = object["timing"] as? String
         plan.loopback = object["loopback"] as? Bool ?? false

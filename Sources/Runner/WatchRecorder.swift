@@ -8,7 +8,7 @@ import Base
 import EtcdClient
 import Foundation
 
-public struct WatchMessage: Sendable {
+public struct WatchDelivery: Sendable {
     public struct Event: Sendable {
         public var revision: Int64
         public var key: String
@@ -28,7 +28,7 @@ public final class WatchRecorder: @unchecked Sendable {
     private let startRevision: Int64
     private let clock: @Sendable () -> Nanoseconds
     private let lock = NSLock()
-    private var messages: [WatchMessage] = []
+    private var messages: [WatchDelivery] = []
     private var stopping = false
     private var resumes = 0
     private var stopped = 0
@@ -52,7 +52,7 @@ public final class WatchRecorder: @unchecked Sendable {
     /// returns on it) or when the cluster goes down.
     public func stop() { lock.withLock { stopping = true } }
 
-    public var recorded: [WatchMessage] { lock.withLock { messages } }
+    public var recorded: [WatchDelivery] { lock.withLock { messages } }
     public var resumeCount: Int { lock.withLock { resumes } }
     /// Watchers that saw the stop key and ended.
     public var stoppedCount: Int { lock.withLock { stopped } }
@@ -68,9 +68,9 @@ public final class WatchRecorder: @unchecked Sendable {
             var sawStop = false
             _ = try? client.watch(prefix, prefix: true, revision: next) { [self] events in
                 let converted = events.map {
-                    WatchMessage.Event(revision: $0.kv.modRevision, key: $0.kv.keyString, value: $0.kv.valueString, isDelete: $0.isDelete)
+                    WatchDelivery.Event(revision: $0.kv.modRevision, key: $0.kv.keyString, value: $0.kv.valueString, isDelete: $0.isDelete)
                 }
-                let message = WatchMessage(watcher: watcher, time: clock(), events: converted.filter { $0.key != stopKey }, resumed: resumed)
+                let message = WatchDelivery(watcher: watcher, time: clock(), events: converted.filter { $0.key != stopKey }, resumed: resumed)
                 resumed = false
                 lock.withLock { if messages.count < Self.messagesMax && !message.events.isEmpty { messages.append(message) } }
                 if let last = converted.last { next = last.revision + 1 }

@@ -1,4 +1,4 @@
-//! Workload: the clients of a chaos run. Each client is a thread with its own seeded random
+//! ClientWorkload: the clients of a chaos run. Each client is a thread with its own seeded random
 //! stream and its own endpoint order; together they keep to a total rate with an operation mix
 //! over a few register keys (read, write, cas: recorded in the history for the linearizability
 //! check) and inserts of fresh unique keys (recorded apart: the lost-write and watch checks read
@@ -54,7 +54,7 @@ public struct OperationRecord: Sendable {
 }
 
 /// An insert's key, value and what became of it.
-public struct InsertRecord: Sendable {
+public struct InsertOutcome: Sendable {
     public var key: String
     public var value: String
     public var outcome: OperationRecord.Outcome
@@ -67,14 +67,14 @@ public struct InsertRecord: Sendable {
     }
 }
 
-public final class Workload: @unchecked Sendable {
+public final class ClientWorkload: @unchecked Sendable {
     public let settings: WorkloadSettings
     public let history: HistoryRecorder
     private let endpoints: [String]
     private let hostOfEndpoint: @Sendable (String) -> String
     private let lock = NSLock()
     private var operations: [OperationRecord] = []
-    private var inserts: [InsertRecord] = []
+    private var inserts: [InsertOutcome] = []
     private var running = false
     private var threads = 0
     private let finished = DispatchGroup()
@@ -110,7 +110,7 @@ public final class Workload: @unchecked Sendable {
     }
 
     public var operationLog: [OperationRecord] { lock.withLock { operations } }
-    public var insertLog: [InsertRecord] { lock.withLock { inserts } }
+    public var insertLog: [InsertOutcome] { lock.withLock { inserts } }
 
     private var isRunning: Bool { lock.withLock { running && operations.count < Self.operationsMax } }
 
@@ -157,7 +157,7 @@ public final class Workload: @unchecked Sendable {
                 }
                 let complete = history.now()
                 lock.withLock {
-                    inserts.append(InsertRecord(key: insertKey, value: value, outcome: outcome, revision: revision, invoke: invoke, complete: complete))
+                    inserts.append(InsertOutcome(key: insertKey, value: value, outcome: outcome, revision: revision, invoke: invoke, complete: complete))
                 }
                 note(OperationRecord(client: client, kind: kind, key: insertKey, invoke: invoke, complete: complete,
                     outcome: outcome, node: node, revision: revision))

@@ -14,6 +14,8 @@ let usage = """
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
+      run          run a chaos scenario (Chaos/*.yaml) on a real cluster; check it; write the report
+      replay       run a finished run again (same plan, same fault schedule) and say where it diverges
       ha-verify    for 3, 5, 7 members: f failures tolerated (available), f+1 not (nothing acknowledged), no split brain
       up           bring a cluster up from a topology (network namespaces, fault proxy, hosts)
       status       a cluster's hosts, addresses, PIDs and states (-o json for scripts)
@@ -47,6 +49,10 @@ case "etcdctl":
     exit(EtcdctlCommand.run(arguments))
 case "crash-test":
     exit(CrashTestCommand.run(arguments))
+case "run":
+    exit(RunCommand.run(arguments))
+case "replay":
+    exit(RunCommand.replay(arguments))
 case "ha-verify":
     exit(HAVerifyCommand.run(arguments))
 case "topology":

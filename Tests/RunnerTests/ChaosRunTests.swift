@@ -17,7 +17,7 @@ private let faultline = repository + "/.build/release/faultline"
 struct IsolateLeaderOnce: NemesisDriver {
     var isolated: String?
     var healed = false
-    mutating func steps(at time: Nanoseconds, view: NemesisView) -> [NemesisStep] {
+    mutating func steps(at time: Nanoseconds, view: ClusterView) -> [NemesisStep] {
         if isolated == nil, time >= 2 * Time.second, let leader = view.leader {
             isolated = leader
             return [.rules(tag: "iso", label: "isolate \(leader)", kind: "isolate", hosts: [leader],

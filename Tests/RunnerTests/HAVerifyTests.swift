@@ -11,7 +11,7 @@ private func record(writes: [(invoke: Double, complete: Double, outcome: Operati
             complete: Nanoseconds(write.complete * 1e9), outcome: write.outcome, node: "etcd-1", revision: nil)
     }
     record.faults = [FaultBand(tag: "ha", label: "kill etcd-1", kind: "kill", hosts: ["etcd-1"], start: 3 * Time.second, end: 9 * Time.second)]
-    record.inserts = [InsertRecord(key: "ins/0/1", value: "0-1", outcome: .ok, revision: 5, invoke: 0, complete: 1000)]
+    record.inserts = [InsertOutcome(key: "ins/0/1", value: "0-1", outcome: .ok, revision: 5, invoke: 0, complete: 1000)]
     record.finalInserts = lostInsert ? [:] : ["ins/0/1": 5]
     record.convergedAfter = Time.second
     return record

@@ -39,7 +39,7 @@ import Testing
         }
         // Replayed: nothing before 2 s, the first step at 2 s, the next two by 5 s.
         var nemesis = RecordedNemesis(schedule)
-        let view = NemesisView(members: ["etcd-1", "etcd-2", "etcd-3"], leader: nil, down: [])
+        let view = ClusterView(members: ["etcd-1", "etcd-2", "etcd-3"], leader: nil, down: [])
         #expect(nemesis.steps(at: Time.second, view: view).isEmpty)
         #expect(nemesis.steps(at: 2 * Time.second, view: view).count == 1)
         #expect(nemesis.steps(at: 6 * Time.second, view: view).count == 2)
