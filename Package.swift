@@ -7,6 +7,7 @@
 //        -> Net, Storage (the real world: sockets, files) -> EtcdServer, EtcdClient -> faultline
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 // Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
+// Report renders a run's report.json, junit.xml and report.html from a model (pure; one thin writer).
 import PackageDescription
 import class Foundation.ProcessInfo
 
@@ -40,6 +41,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(name: "FaultRules", dependencies: ["Base"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "FaultRules"], swiftSettings: strictSettings),
+        .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
             dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "FaultRules"],
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient", "FaultRules"]),
         .testTarget(name: "FaultRulesTests", dependencies: ["Base", "FaultRules"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
+        .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )
