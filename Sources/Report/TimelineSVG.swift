@@ -15,7 +15,9 @@ struct TimelineSVG {
     static let laneHeight = 16.0
     static let scatterHeight = 220.0
     /// The strip above the scatter where operations that never completed are drawn.
-    static let pendingStrip = 18.0
+    static let pendingStrip = 22.0
+    /// Room a section's title takes above its first row.
+    static let sectionTitleHeight = 16.0
 
     let report: RunReport
     let axis: TimeAxis
@@ -65,7 +67,7 @@ struct TimelineSVG {
         body += processMarkers(rowTops: markerRows)
         let scatterTop = y + 8
         body += latencySection(top: scatterTop)
-        let tracksBottom = scatterTop + Self.pendingStrip + Self.scatterHeight
+        let tracksBottom = scatterTop + Self.sectionTitleHeight + Self.pendingStrip + Self.scatterHeight
         let height = tracksBottom + 30
         // Inline SVG in HTML needs no xmlns; leaving it out keeps the page free of any URL at all.
         var svg = "<svg id=\"timeline\" viewBox=\"0 0 \(Markup.coordinate(Self.width)) \(Markup.coordinate(height))\""
@@ -94,7 +96,7 @@ struct TimelineSVG {
             svg += "<line class=\"tick\" x1=\"\(x)\" y1=\"\(Markup.coordinate(top))\" x2=\"\(x)\" y2=\"\(Markup.coordinate(bottom))\"/>"
             svg += "<text class=\"tick-label\" x=\"\(x)\" y=\"\(Markup.coordinate(bottom + 16))\" text-anchor=\"middle\">\(TimeAxis.label(tick))</text>\n"
         }
-        svg += "<text class=\"axis-title\" x=\"\(Markup.coordinate(Self.gutter - 8))\" y=\"\(Markup.coordinate(bottom + 16))\" text-anchor=\"end\">time since start</text>\n"
+        svg += "<text class=\"axis-title\" x=\"\(Markup.coordinate(Self.gutter - 18))\" y=\"\(Markup.coordinate(bottom + 16))\" text-anchor=\"end\">time since start</text>\n"
         return svg + "</g>\n"
     }
 
@@ -120,7 +122,7 @@ struct TimelineSVG {
 
     func faultSection(top y: inout Double, rowTops: inout [String: Double]) -> String {
         var svg = "<g id=\"fault-track\">\n" + sectionTitle("FAULTS", top: y)
-        y += 16
+        y += Self.sectionTitleHeight
         if faults.rows.isEmpty {
             svg += "<text class=\"empty\" x=\"\(Markup.coordinate(axis.left + 6))\" y=\"\(Markup.coordinate(y + 14))\">no faults injected</text>\n"
             y += Self.rowHeight
@@ -161,7 +163,7 @@ struct TimelineSVG {
 
     func leaderSection(top y: inout Double, rowTops: inout [String: Double]) -> String {
         var svg = "<g id=\"leader-track\">\n" + sectionTitle("LEADER / TERM", top: y)
-        y += 16
+        y += Self.sectionTitleHeight
         if leaders.members.isEmpty {
             svg += "<text class=\"empty\" x=\"\(Markup.coordinate(axis.left + 6))\" y=\"\(Markup.coordinate(y + 14))\">no leader samples</text>\n"
             y += Self.rowHeight
@@ -224,9 +226,13 @@ struct TimelineSVG {
     /// Process events sit on their member's leader row, or on the host's fault row otherwise.
     func processMarkers(rowTops: [String: Double]) -> String {
         var svg = "<g id=\"process-events\">\n"
+        // A kill and the exit it causes land milliseconds apart; a marker that would cover the
+        // one before it on its row is nudged right so both show (the tooltip keeps the exact time).
+        var lastX: [String: Double] = [:]
         for event in markers {
             guard let top = rowTops[event.host] else { continue }
-            let x = axis.x(event.time)
+            let x = max(axis.x(event.time), (lastX[event.host] ?? -Double.infinity) + 12)
+            lastX[event.host] = x
             let y = top + Self.rowHeight / 2
             let tooltip = "\(event.host) \(event.description) at \(Markup.seconds(event.time))s"
             svg += "<g class=\"process-event \(event.kind.rawValue)\">\(Self.tooltip(tooltip))"
@@ -254,11 +260,12 @@ struct TimelineSVG {
     // MARK: - Latency scatter
 
     func latencySection(top: Double) -> String {
-        let plotTop = top + Self.pendingStrip
+        let stripTop = top + Self.sectionTitleHeight
+        let plotTop = stripTop + Self.pendingStrip
         let scale = LatencyScale(latencies: sample.points.compactMap(\.latency), top: plotTop, height: Self.scatterHeight)
         var svg = "<g id=\"latency\">\n" + sectionTitle("OP LATENCY", top: top)
-        svg += "<text class=\"row-label\" x=\"\(Markup.coordinate(Self.gutter - 8))\" y=\"\(Markup.coordinate(top + 13))\" text-anchor=\"end\">never completed</text>\n"
-        svg += "<rect class=\"row pending-row\" x=\"\(Markup.coordinate(axis.left))\" y=\"\(Markup.coordinate(top + 2))\" width=\"\(Markup.coordinate(axis.width))\" height=\"\(Markup.coordinate(Self.pendingStrip - 4))\"/>\n"
+        svg += "<text class=\"row-label\" x=\"\(Markup.coordinate(Self.gutter - 8))\" y=\"\(Markup.coordinate(stripTop + 9))\" text-anchor=\"end\">never completed</text>\n"
+        svg += "<rect class=\"row pending-row\" x=\"\(Markup.coordinate(axis.left))\" y=\"\(Markup.coordinate(stripTop))\" width=\"\(Markup.coordinate(axis.width))\" height=\"\(Markup.coordinate(Self.pendingStrip - 10))\"/>\n"
         svg += "<rect class=\"plot\" x=\"\(Markup.coordinate(axis.left))\" y=\"\(Markup.coordinate(plotTop))\" width=\"\(Markup.coordinate(axis.width))\" height=\"\(Markup.coordinate(Self.scatterHeight))\"/>\n"
         for decade in scale.decades {
             let y = Markup.coordinate(scale.y(decade.latency))
@@ -268,7 +275,7 @@ struct TimelineSVG {
         // Ok dots first, so the rarer failed and indefinite ones are drawn on top of them.
         for outcome in [OperationOutcome.ok, .info, .fail] {
             for point in sample.points where point.outcome == outcome {
-                svg += dot(point, scale: scale, pendingY: top + Self.pendingStrip / 2)
+                svg += dot(point, scale: scale, pendingY: stripTop + (Self.pendingStrip - 10) / 2)
             }
         }
         return svg + "</g>\n"
@@ -318,7 +325,9 @@ struct LatencyScale {
         // Below a microsecond nothing is measured meaningfully; clamping also keeps log10 finite.
         let positive = latencies.map { max($0, Time.microsecond) }
         let low = positive.min().map { Int(floor(log10(Double($0)))) } ?? 5
-        let high = positive.max().map { Int(ceil(log10(Double($0)))) } ?? 9
+        // A little headroom, so a latency of exactly a decade (a 1 s timeout) is not drawn on
+        // the plot's top edge, where it would read as part of the never-completed strip.
+        let high = positive.max().map { Int(ceil(log10(Double($0)) + 0.05)) } ?? 9
         lowDecade = low
         highDecade = max(high, low + 2)
         self.top = top

@@ -4,7 +4,8 @@
 //! background networking off; each Chromium call is killed after 60 s.
 //!
 //! Run: `swift test --filter BrowserTests`. FAULTLINE_SKIP_BROWSER=1 skips it on purpose;
-//! FAULTLINE_KEEP_SCREENSHOT=/some/file.png keeps a copy of the screenshot to look at.
+//! FAULTLINE_KEEP_SCREENSHOT=/some/file.png keeps a copy of the screenshot to look at (and of
+//! the page, as /some/file.html).
 
 import Foundation
 import Report
@@ -47,8 +48,11 @@ import Testing
         let size = (try? FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? Int) ?? 0
         #expect(size > 10_000, "the screenshot has \(size) bytes: nothing rendered?")
         if let keep = ProcessInfo.processInfo.environment["FAULTLINE_KEEP_SCREENSHOT"], size > 0 {
-            try? FileManager.default.removeItem(atPath: keep)
-            try FileManager.default.copyItem(atPath: screenshot.path, toPath: keep)
+            let keptPage = URL(fileURLWithPath: keep).deletingPathExtension().appendingPathExtension("html").path
+            for (source, target) in [(screenshot.path, keep), (page.path, keptPage)] {
+                try? FileManager.default.removeItem(atPath: target)
+                try FileManager.default.copyItem(atPath: source, toPath: target)
+            }
         }
     }
 
@@ -72,8 +76,8 @@ import Testing
         let outputFile = directory.appendingPathComponent("chromium.out")
         let errorFile = directory.appendingPathComponent("chromium.err")
         // Files, not pipes: --dump-dom writes more than a pipe holds, and nobody reads it until the end.
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
         process.arguments = [

@@ -77,11 +77,11 @@ enum SampleReport {
         return samples
     }
 
-    /// Five client processes, one operation every ~75 ms each, spread over the members.
+    /// Eight client processes, one operation every ~75 ms each (fewer while they wait out timeouts), spread over the members.
     static func operations() -> [OperationPoint] {
         var random = SeededRandom(seed: 42)
         var operations: [OperationPoint] = []
-        for process in 0..<5 {
+        for process in 0..<8 {
             var time = Nanoseconds(process) * 13 * Time.millisecond
             while time < duration - 200 * Time.millisecond {
                 let node = members[(process + operations.count) % members.count]
