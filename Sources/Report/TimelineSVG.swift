@@ -114,30 +114,40 @@ struct TimelineSVG {
         "<title>\(Markup.escape(Markup.truncated(text, to: 200)))</title>"
     }
 
-    func sectionTitle(_ title: String, top: Double) -> String {
-        "<text class=\"section-title\" x=\"8\" y=\"\(Markup.coordinate(top + 12))\">\(Markup.escape(title))</text>\n"
+    /// A section's group: its title, then `body`'s rows from below the title, moving `y` past it.
+    /// A section with nothing to draw says so in one row instead.
+    func section(
+        id: String, title: String, top y: inout Double, emptyNote: String?, body: (inout Double) -> String
+    ) -> String {
+        var svg = "<g id=\"\(id)\">\n"
+        svg += "<text class=\"section-title\" x=\"8\" y=\"\(Markup.coordinate(y + 12))\">\(Markup.escape(title))</text>\n"
+        y += Self.sectionTitleHeight
+        if let emptyNote {
+            svg += "<text class=\"empty\" x=\"\(Markup.coordinate(axis.left + 6))\" y=\"\(Markup.coordinate(y + 14))\">\(emptyNote)</text>\n"
+            y += Self.rowHeight
+        }
+        svg += body(&y)
+        return svg + "</g>\n"
     }
 
     // MARK: - Faults
 
-    func faultSection(top y: inout Double, rowTops: inout [String: Double]) -> String {
-        var svg = "<g id=\"fault-track\">\n" + sectionTitle("FAULTS", top: y)
-        y += Self.sectionTitleHeight
-        if faults.rows.isEmpty {
-            svg += "<text class=\"empty\" x=\"\(Markup.coordinate(axis.left + 6))\" y=\"\(Markup.coordinate(y + 14))\">no faults injected</text>\n"
-            y += Self.rowHeight
-        }
-        for row in faults.rows {
-            let height = Double(row.laneCount) * Self.laneHeight + 6
-            svg += rowFrame(name: row.name, top: y, height: height, kind: "fault-row")
-            rowTops[row.name] = y + height / 2 - Self.rowHeight / 2
-            for (band, lane) in row.bands {
-                svg += faultBand(band, top: y + 3 + Double(lane) * Self.laneHeight)
+    func faultSection(top: inout Double, rowTops: inout [String: Double]) -> String {
+        let emptyNote = faults.rows.isEmpty ? "no faults injected" : nil
+        return section(id: "fault-track", title: "FAULTS", top: &top, emptyNote: emptyNote) { y in
+            var svg = ""
+            for row in faults.rows {
+                let height = Double(row.laneCount) * Self.laneHeight + 6
+                svg += rowFrame(name: row.name, top: y, height: height, kind: "fault-row")
+                rowTops[row.name] = y + height / 2 - Self.rowHeight / 2
+                for (band, lane) in row.bands {
+                    svg += faultBand(band, top: y + 3 + Double(lane) * Self.laneHeight)
+                }
+                y += height + 2
             }
-            y += height + 2
+            y += 10
+            return svg
         }
-        y += 10
-        return svg + "</g>\n"
     }
 
     func faultBand(_ band: FaultBand, top: Double) -> String {
@@ -161,23 +171,20 @@ struct TimelineSVG {
 
     // MARK: - Leaders
 
-    func leaderSection(top y: inout Double, rowTops: inout [String: Double]) -> String {
-        var svg = "<g id=\"leader-track\">\n" + sectionTitle("LEADER / TERM", top: y)
-        y += Self.sectionTitleHeight
-        if leaders.members.isEmpty {
-            svg += "<text class=\"empty\" x=\"\(Markup.coordinate(axis.left + 6))\" y=\"\(Markup.coordinate(y + 14))\">no leader samples</text>\n"
-            y += Self.rowHeight
-        } else {
-            svg += termRow(top: y)
+    func leaderSection(top: inout Double, rowTops: inout [String: Double]) -> String {
+        let emptyNote = leaders.members.isEmpty ? "no leader samples" : nil
+        return section(id: "leader-track", title: "LEADER / TERM", top: &top, emptyNote: emptyNote) { y in
+            guard !leaders.members.isEmpty else { return "" }
+            var svg = termRow(top: y)
             y += Self.rowHeight + 2
+            for (name, segments) in leaders.members {
+                svg += rowFrame(name: name, top: y, height: Self.rowHeight, kind: "member-row")
+                for segment in segments { svg += leaderSegment(segment, member: name, top: y) }
+                rowTops[name] = y
+                y += Self.rowHeight + 2
+            }
+            return svg
         }
-        for (name, segments) in leaders.members {
-            svg += rowFrame(name: name, top: y, height: Self.rowHeight, kind: "member-row")
-            for segment in segments { svg += leaderSegment(segment, member: name, top: y) }
-            rowTops[name] = y
-            y += Self.rowHeight + 2
-        }
-        return svg + "</g>\n"
     }
 
     /// The cluster's term: alternating shades, labelled with the term number where it rises.
@@ -263,7 +270,8 @@ struct TimelineSVG {
         let stripTop = top + Self.sectionTitleHeight
         let plotTop = stripTop + Self.pendingStrip
         let scale = LatencyScale(latencies: sample.points.compactMap(\.latency), top: plotTop, height: Self.scatterHeight)
-        var svg = "<g id=\"latency\">\n" + sectionTitle("OP LATENCY", top: top)
+        var svg = "<g id=\"latency\">\n"
+        svg += "<text class=\"section-title\" x=\"8\" y=\"\(Markup.coordinate(top + 12))\">OP LATENCY</text>\n"
         svg += "<text class=\"row-label\" x=\"\(Markup.coordinate(Self.gutter - 8))\" y=\"\(Markup.coordinate(stripTop + 9))\" text-anchor=\"end\">never completed</text>\n"
         svg += "<rect class=\"row pending-row\" x=\"\(Markup.coordinate(axis.left))\" y=\"\(Markup.coordinate(stripTop))\" width=\"\(Markup.coordinate(axis.width))\" height=\"\(Markup.coordinate(Self.pendingStrip - 10))\"/>\n"
         svg += "<rect class=\"plot\" x=\"\(Markup.coordinate(axis.left))\" y=\"\(Markup.coordinate(plotTop))\" width=\"\(Markup.coordinate(axis.width))\" height=\"\(Markup.coordinate(Self.scatterHeight))\"/>\n"

@@ -43,7 +43,7 @@ import Testing
 
         let screenshot = directory.appendingPathComponent("screenshot.png")
         let shot = try Self.runChromium(
-            chromium, ["--screenshot=\(screenshot.path)", "--window-size=1280,1700", page.absoluteString], in: directory)
+            chromium, ["--screenshot=\(screenshot.path)", "--window-size=1280,1500", page.absoluteString], in: directory)
         #expect(shot.status == 0, "chromium --screenshot exited \(shot.status): \(shot.errors.suffix(2_000))")
         let size = (try? FileManager.default.attributesOfItem(atPath: screenshot.path)[.size] as? Int) ?? 0
         #expect(size > 10_000, "the screenshot has \(size) bytes: nothing rendered?")

@@ -20,6 +20,11 @@ import Testing
         element?.attribute(forName: name)?.stringValue
     }
 
+    /// The first element `xpath` finds, or nil.
+    func first(_ xpath: String, in document: XMLDocument) throws -> XMLElement? {
+        try document.nodes(forXPath: xpath).first as? XMLElement
+    }
+
     @Test func countsFailuresAndErrors() throws {
         let document = try parse(renderAll(SampleReport.build()).junit)
         let suites = try document.nodes(forXPath: "//testsuite").compactMap { $0 as? XMLElement }
@@ -31,15 +36,15 @@ import Testing
         #expect(attribute(suite, "errors") == "1")
         #expect(attribute(suite, "time") == "30.000")
         #expect(try document.nodes(forXPath: "//testcase").count == 4)
-        let failure = try document.nodes(forXPath: "//testcase[@name='linearizable']/failure").first as? XMLElement
+        let failure = try first("//testcase[@name='linearizable']/failure", in: document)
         #expect(attribute(failure, "message")?.hasPrefix("fail: No linearization of key k7") == true)
         #expect(failure?.stringValue?.contains("at 7.200s to 7.900s") == true)
         #expect(failure?.stringValue?.contains("stale: isolated leader served it") == true)
-        let error = try document.nodes(forXPath: "//testcase[@name='lease-safety']/error").first as? XMLElement
+        let error = try first("//testcase[@name='lease-safety']/error", in: document)
         #expect(attribute(error, "type") == "unknown")
-        let linearizable = try document.nodes(forXPath: "//testcase[@name='linearizable']").first as? XMLElement
+        let linearizable = try first("//testcase[@name='linearizable']", in: document)
         #expect(attribute(linearizable, "time") == "0.412")
-        let seed = try document.nodes(forXPath: "//property[@name='seed']").first as? XMLElement
+        let seed = try first("//property[@name='seed']", in: document)
         #expect(attribute(seed, "value") == "42")
     }
 
@@ -47,7 +52,7 @@ import Testing
         var report = SampleReport.build()
         report.checks = [CheckVerdict(name: "history-well-formed", verdict: .invalid, summary: "line 3: no invoke")]
         let document = try parse(renderAll(report).junit)
-        let suite = try document.nodes(forXPath: "//testsuite").first as? XMLElement
+        let suite = try first("//testsuite", in: document)
         #expect(attribute(suite, "errors") == "1")
         #expect(attribute(suite, "failures") == "0")
         #expect(try document.nodes(forXPath: "//testcase/error[@type='invalid']").count == 1)
@@ -61,11 +66,11 @@ import Testing
             CheckVerdict(name: name, verdict: .fail, summary: "line one\nline <two>", details: ["]]> & <![CDATA[", "\u{0}nul"])
         ]
         let document = try parse(renderAll(report).junit)
-        let testcase = try document.nodes(forXPath: "//testcase").first as? XMLElement
+        let testcase = try first("//testcase", in: document)
         #expect(attribute(testcase, "name") == "a<b>&\"c\" 'd'\u{FFFD}\u{FFFD}")
-        let suite = try document.nodes(forXPath: "//testsuite").first as? XMLElement
+        let suite = try first("//testsuite", in: document)
         #expect(attribute(suite, "name") == "faultline.weird <&> \"scenario\"")
-        let failure = try document.nodes(forXPath: "//failure").first as? XMLElement
+        let failure = try first("//failure", in: document)
         #expect(attribute(failure, "message") == "fail: line one\nline <two>")
         #expect(failure?.stringValue?.contains("]]> & <![CDATA[") == true)
     }
