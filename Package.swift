@@ -9,6 +9,7 @@
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 // Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
 // Scenario (chaos scenario files, the nemesis planner, the checks) is pure and sits on Topology.
+// Report renders a run's report.json, junit.xml and report.html from a model (pure; one thin writer).
 import PackageDescription
 import class Foundation.ProcessInfo
 
@@ -42,10 +43,13 @@ let package = Package(
             name: "EtcdServer",
             dependencies: ["Base", "Wire", "Raft", "MVCC", "EtcdAPI", "Services", "Net", "Storage"],
             swiftSettings: strictSettings),
+        // The layout tests reach the page's internals (@testable), and the tests run on the release
+        // build, so this one small target is compiled for testing there too.
+        .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
         .target(
-            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability", "Scenario"],
+            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability", "Scenario", "Report"],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
@@ -63,8 +67,9 @@ let package = Package(
         .testTarget(name: "EtcdServerTests", dependencies: ["Base", "Wire", "Net", "MVCC", "EtcdAPI", "EtcdServer", "EtcdClient", "Raft"]),
         .testTarget(name: "TestbedTests", dependencies: ["Base", "Net", "Testbed", "EtcdClient"]),
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
-        .testTarget(name: "RunnerTests", dependencies: ["Base", "Linearizability", "Runner"]),
+        .testTarget(name: "RunnerTests", dependencies: ["Base", "Linearizability", "Runner", "Scenario"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Base", "Topology", "Linearizability", "Scenario"]),
+        .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]
 )

@@ -1,77 +1,50 @@
-//! RunReports: the verdicts of a run for machines — `report.json` (the checks, the run's
-//! figures, its faults) and `junit.xml` for CI (a test case per check; `unknown` and `invalid`
-//! are errors, never passes).
+//! RunReports: a run's record and verdicts in the report's model (target `Report`), which
+//! renders `report.json`, `junit.xml` (a test case per check; `unknown` and `invalid` are
+//! errors, never passes) and `report.html` (the verdicts and an SVG timeline).
 
 import Base
 import Foundation
+import Report
 import Scenario
 
 public enum RunReports {
     public static func write(_ record: RunRecord, _ results: [CheckResult], to directory: String) throws {
-        let overall = Verdict.overall(results)
-        let checks: [[String: Any]] = results.map { result in
-            var object: [String: Any] = ["name": result.name, "verdict": result.verdict.rawValue, "summary": result.summary,
-                "details": result.details.map(\.description)]
-            if result.omittedDetails > 0 { object["omitted_details"] = result.omittedDetails }
-            return object
-        }
-        let ok = record.operations.filter { $0.outcome == .ok }
-        let latencies = ok.map { $0.complete - $0.invoke }.sorted()
-        func percentile(_ p: Double) -> Int { latencies.isEmpty ? 0 : Int(latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]) }
-        let report: [String: Any] = [
-            "scenario": record.plan.scenario, "description": record.plan.description, "topology": record.plan.topologyPath,
-            "impl": record.plan.impl, "seed": Int(record.plan.seed), "started_at": record.startedAt, "verdict": overall.rawValue,
-            "checks": checks,
-            "statistics": [
-                "operations": record.operations.count, "ok": ok.count,
-                "fail": record.operations.filter { $0.outcome == .fail }.count,
-                "info": record.operations.filter { $0.outcome == .info }.count,
-                "duration_ns": Int(record.workloadEnd), "latency_p50_ns": percentile(0.5), "latency_p99_ns": percentile(0.99),
-                "watch_messages": record.watch.count, "watch_resumes": record.watchResumes,
-            ] as [String: Any],
-            "faults": record.faults.map { ["label": $0.label, "kind": $0.kind, "hosts": $0.hosts, "start_ns": Int($0.start), "end_ns": $0.end.map { Int($0) } ?? NSNull()] as [String: Any] },
-            "abort_reason": record.abortReason ?? NSNull(),
-        ]
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: directory + "/report.json"))
-        try Data(junit(record, results).utf8).write(to: URL(fileURLWithPath: directory + "/junit.xml"))
+        try writeReport(report(record, results), to: URL(fileURLWithPath: directory))
     }
 
-    /// One test suite, a test case per check.
-    public static func junit(_ record: RunRecord, _ results: [CheckResult]) -> String {
-        func escape(_ text: String) -> String {
-            var escaped = ""
-            for character in text {
-                switch character {
-                case "&": escaped += "&amp;"
-                case "<": escaped += "&lt;"
-                case ">": escaped += "&gt;"
-                case "\"": escaped += "&quot;"
-                case "'": escaped += "&apos;"
-                default:
-                    // XML 1.0 cannot carry most control characters at all.
-                    if let scalar = character.unicodeScalars.first, scalar.value < 0x20 && scalar != "\n" && scalar != "\t" { escaped += " " } else { escaped.append(character) }
-                }
-            }
-            return escaped
+    /// The run in the report's model.
+    public static func report(_ record: RunRecord, _ results: [CheckResult]) -> RunReport {
+        let checks = results.map { result -> CheckVerdict in
+            let times = result.details.compactMap(\.time)
+            let range = result.verdict == .pass ? nil : times.min().map { TimeRange(start: $0, end: max($0, times.max()!)) }
+            return CheckVerdict(name: result.name, verdict: Report.Verdict(rawValue: result.verdict.rawValue) ?? .unknown,
+                summary: result.summary, details: result.details.map(\.description)
+                    + (result.omittedDetails > 0 ? ["… and \(result.omittedDetails) more"] : []),
+                failureRange: range)
         }
-        let failures = results.filter { $0.verdict == .fail }.count
-        let errors = results.filter { $0.verdict == .unknown || $0.verdict == .invalid }.count
-        let seconds = String(format: "%.3f", Double(record.workloadEnd) / 1e9)
-        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml += "<testsuite name=\"faultline.\(escape(record.plan.scenario))\" tests=\"\(results.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(seconds)\">\n"
-        for result in results {
-            xml += "  <testcase classname=\"faultline.\(escape(record.plan.scenario))\" name=\"\(escape(result.name))\">"
-            let body = escape(([result.summary] + result.details.map(\.description)).joined(separator: "\n"))
-            switch result.verdict {
-            case .pass: break
-            case .fail: xml += "\n    <failure message=\"\(escape(result.summary))\">\(body)</failure>\n  "
-            case .unknown, .invalid:
-                xml += "\n    <error type=\"\(result.verdict.rawValue)\" message=\"\(escape(result.summary))\">\(body)</error>\n  "
-            }
-            xml += "</testcase>\n"
+        let operations = record.operations.map { operation in
+            OperationPoint(process: operation.client, kind: Report.OperationKind(rawValue: operation.kind.rawValue) ?? .read,
+                key: operation.key, invokeTime: operation.invoke,
+                completionTime: operation.outcome == .info ? nil : max(operation.invoke, operation.complete),
+                outcome: Report.OperationOutcome(rawValue: operation.outcome.rawValue) ?? .info, node: operation.node)
         }
-        return xml + "</testsuite>\n"
+        let faults = record.faults.map { band in
+            Report.FaultBand(label: band.label, kind: band.kind, targets: band.hosts, start: band.start,
+                end: band.end.map { max($0, band.start) })
+        }
+        let leaders = record.leaders.map { sample in
+            LeaderSample(time: sample.time, member: sample.member, term: UInt64(max(0, sample.term ?? 0)), isLeader: sample.isLeader,
+                reachable: sample.reachable)
+        }
+        let kinds: [String: ProcessEventKind] = ["kill": .killed, "terminate": .killed, "restart": .restarted, "restart --wipe": .restarted,
+            "pause": .paused, "resume": .resumed]
+        let events = record.processEvents.compactMap { event in
+            kinds[event.event].map { Report.ProcessEvent(time: event.time, host: event.host, kind: $0) }
+        }
+        return RunReport(scenario: record.plan.scenario, scenarioDescription: record.plan.description, topology: record.plan.topologyPath,
+            implementation: record.plan.impl == "etcd" ? .etcd : .builtin, seed: record.plan.seed, startedAt: record.startedAt,
+            duration: max(0, record.workloadEnd), faultlineVersion: "0.4", commandLine: CommandLine.arguments,
+            checks: checks, operations: operations, faults: faults, leaders: leaders, processEvents: events, hosts: record.members)
     }
 
     /// A finished run's verdict per check, from its report.json.

@@ -7,6 +7,7 @@ import Base
 import Foundation
 import Linearizability
 import Runner
+import Scenario
 import Testing
 
 private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

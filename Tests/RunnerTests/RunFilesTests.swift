@@ -4,6 +4,7 @@
 import Base
 import Foundation
 import Runner
+import Scenario
 import Testing
 
 @Suite struct RunFilesTests {
