@@ -382,7 +382,11 @@ public final class ChaosRun: @unchecked Sendable {
         let converged = Convergence.await(members, timeout: plan.recoveryTimeout)
         record.memberStates = converged.states
         record.convergedAfter = converged.after
-        let finalClient = EtcdClient(endpoints: members.map(\.url), timeout: 5 * Time.second)
+        // The final reads go to a member that serves linearizable reads now (a member that never
+        // recovered must not make them fail).
+        let serving = members.map(\.url).first { url in (try? EtcdClient(endpoints: [url], timeout: 2 * Time.second).value(of: "probe/final")) != nil }
+        let finalEndpoints = (serving.map { [$0] } ?? []) + members.map(\.url).filter { $0 != serving }
+        let finalClient = EtcdClient(endpoints: finalEndpoints, timeout: 5 * Time.second)
         let finalProcess = history.newProcess()
         for key in (0..<plan.workload.keys).map({ "r\($0)" }) {
             history.record(finalProcess, .invoke, .read, key, .null)

@@ -54,32 +54,50 @@ public struct MemberState: Sendable, Equatable {
 extension Checks {
     // MARK: - Election safety
 
-    /// Raft's election safety: at most one leader per term. Fails when two members claim
-    /// leadership of one term, or members report two different leaders for it.
+    /// Raft's election safety: at most one leader per term. Fails when two members are named
+    /// leader of one term (by themselves or by others) at overlapping times: each leader's span
+    /// runs from the first to the last observation naming it for that term.
+    ///
+    /// Overlap, not mere co-occurrence, because polled status is not atomic in real etcd: its
+    /// `raftTerm` is the term of the last *applied* entry while `leader` is the current one, so
+    /// just after an election a member may name the new leader with the old term. Such a stale
+    /// label comes after the old leader's span; two leaders of one term at once do not.
     public static func electionSafety(observations: [LeadershipObservation]) -> CheckResult {
         let name = "election-safety"
         guard !observations.isEmpty else { return CheckResult(name: name, verdict: .unknown, summary: "no member status was observed") }
-        // term -> leader -> the first observation naming it
-        var leaders: [UInt64: [String: LeadershipObservation]] = [:]
+        // term -> leader -> (the first observation naming it, the last time it was named)
+        var leaders: [UInt64: [String: (first: LeadershipObservation, last: Nanoseconds)]] = [:]
         for observation in observations.sorted(by: { ($0.time, $0.member) < ($1.time, $1.member) }) {
             let claimed = observation.isLeader ? observation.member : observation.leader
             guard let claimed else { continue }
-            if leaders[observation.term, default: [:]][claimed] == nil { leaders[observation.term, default: [:]][claimed] = observation }
+            if let seen = leaders[observation.term]?[claimed] {
+                leaders[observation.term]![claimed] = (seen.first, observation.time)
+            } else {
+                leaders[observation.term, default: [:]][claimed] = (observation, observation.time)
+            }
         }
         var details: [CheckDetail] = []
         for term in leaders.keys.sorted() {
             guard let named = leaders[term], named.count > 1 else { continue }
-            let witnesses = named.keys.sorted().map { leader -> String in
-                guard let seen = named[leader] else { return leader }
-                let how = seen.isLeader && seen.member == leader ? "claimed by itself" : "reported by \(seen.member)"
-                return "\(leader) (\(how) at \(Time.describe(seen.time)))"
+            let spans = named.sorted { $0.value.first.time < $1.value.first.time }
+            var overlapping: Set<String> = []
+            for (index, a) in spans.enumerated() {
+                for b in spans[(index + 1)...] where b.value.first.time <= a.value.last && a.value.first.time <= b.value.last {
+                    overlapping.formUnion([a.key, b.key])
+                }
             }
-            let first = named.values.map(\.time).min()
-            details.append(CheckDetail(time: first, "term \(term) has \(named.count) leaders: " + witnesses.joined(separator: ", ")))
+            guard overlapping.count > 1 else { continue }
+            let witnesses = overlapping.sorted().map { leader -> String in
+                guard let seen = named[leader] else { return leader }
+                let how = seen.first.isLeader && seen.first.member == leader ? "claimed by itself" : "reported by \(seen.first.member)"
+                return "\(leader) (\(how) at \(Time.describe(seen.first.time)), last named at \(Time.describe(seen.last)))"
+            }
+            let first = overlapping.compactMap { named[$0]?.first.time }.min()
+            details.append(CheckDetail(time: first, "term \(term) has \(overlapping.count) leaders at once: " + witnesses.joined(separator: ", ")))
         }
         let terms = count(leaders.count, "term")
         guard details.isEmpty else {
-            return CheckResult(name: name, verdict: .fail, summary: "\(count(details.count, "term")) had more than one leader", details: details)
+            return CheckResult(name: name, verdict: .fail, summary: "\(count(details.count, "term")) had more than one leader at once", details: details)
         }
         return CheckResult(name: name, verdict: .pass,
             summary: "one leader per term over \(terms) (\(count(observations.count, "observation")))")
