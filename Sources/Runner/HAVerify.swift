@@ -114,13 +114,9 @@ public enum HAVerify {
             }
         }
         // In both cases: linearizable, and every acknowledged insert survives.
-        let linearizability = checkLinearizability(record.history)
-        if !linearizability.linearizable { problems.append("not linearizable: \(linearizability.description.prefix(300))") }
-        if let final = record.finalInserts {
-            let lost = record.inserts.filter { $0.outcome == .ok && final[$0.key] == nil }
-            if !lost.isEmpty { problems.append("\(lost.count) acknowledged inserts lost, first \(lost[0].key)") }
-        } else {
-            problems.append("the final read failed: \(record.finalInsertsError ?? "unknown")")
+        // The scenario runs' own checks: anything short of a pass is a problem.
+        for result in [Checks.linearizable(events: record.history), ScenarioRun.noLostWrites(record)] where result.verdict != .pass {
+            problems.append("\(result.name): \(result.summary.prefix(300))")
         }
         if record.convergedAfter == nil { problems.append("members did not converge after the heal") }
         return HARow(size: size, fault: fault, failed: failed, expected: expected, observed: observed, recovery: recovery, holds: problems.isEmpty, problems: problems)

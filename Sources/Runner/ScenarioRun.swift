@@ -101,11 +101,7 @@ public enum ScenarioRun {
             case .linearizable:
                 results.append(Checks.linearizable(events: record.history))
             case .noLostWrites:
-                func inserts(_ outcome: OperationRecord.Outcome) -> [InsertRecord] {
-                    record.inserts.filter { $0.outcome == outcome }.map { InsertRecord(key: $0.key, time: $0.complete) }
-                }
-                results.append(Checks.noLostWrites(acknowledged: inserts(.ok), indefinite: inserts(.info), failed: inserts(.fail),
-                    finalKeys: record.finalInserts.map { Set($0.keys) }))
+                results.append(noLostWrites(record))
             case .electionSafety:
                 let observations = record.leaders.compactMap { sample -> LeadershipObservation? in
                     guard let term = sample.term, term >= 0 else { return nil }
@@ -131,6 +127,15 @@ public enum ScenarioRun {
             }
         }
         return results
+    }
+
+    /// Every acknowledged insert is in the final read, and nothing else is.
+    public static func noLostWrites(_ record: RunRecord) -> CheckResult {
+        func inserts(_ outcome: OperationRecord.Outcome) -> [InsertRecord] {
+            record.inserts.filter { $0.outcome == outcome }.map { InsertRecord(key: $0.key, time: $0.complete) }
+        }
+        return Checks.noLostWrites(acknowledged: inserts(.ok), indefinite: inserts(.info), failed: inserts(.fail),
+            finalKeys: record.finalInserts.map { Set($0.keys) })
     }
 
     /// Each watcher's deliveries as a stream of segments: a new segment where it resumed, from
