@@ -9,6 +9,7 @@
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 // Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
 // Scenario (chaos scenario files, the nemesis planner, the checks) is pure and sits on Topology.
+// KubeAPI is the apiserver's pure core (selectors, patches, registry, defaults, validation, tables).
 // Report renders a run's report.json, junit.xml and report.html from a model (pure; one thin writer).
 import PackageDescription
 import class Foundation.ProcessInfo
@@ -45,6 +46,8 @@ let package = Package(
             swiftSettings: strictSettings),
         // The layout tests reach the page's internals (@testable), and the tests run on the release
         // build, so this one small target is compiled for testing there too.
+        // The apiserver's pure core: selectors, patches, registry, defaults, validation, tables.
+        .target(name: "KubeAPI", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
         .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
@@ -69,6 +72,7 @@ let package = Package(
         .testTarget(name: "TopologyTests", dependencies: ["Base", "Topology"]),
         .testTarget(name: "RunnerTests", dependencies: ["Base", "Linearizability", "Runner", "Scenario"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Base", "Topology", "Linearizability", "Scenario"]),
+        .testTarget(name: "KubeAPITests", dependencies: ["Base", "Wire", "KubeAPI"]),
         .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

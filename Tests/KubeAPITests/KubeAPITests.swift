@@ -1,0 +1,3 @@
+import Testing
+import Wire
+import KubeAPI
