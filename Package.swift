@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "KubeAPI", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
         .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
-        .target(name: "Testbed", dependencies: ["Base", "Net", "Wire"], swiftSettings: strictSettings),
+        .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "EtcdClient"], swiftSettings: strictSettings),
         .target(
             name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability", "Scenario", "Report"],
             swiftSettings: strictSettings),

@@ -36,6 +36,9 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     public static let tooManyLearners = APIError(code: .failedPrecondition, message: "etcdserver: too many learner members in cluster")
     /// etcd 3.4 sends this one as code Unknown (HTTP 500), not FailedPrecondition.
     public static let notEnoughStartedMembers = APIError(code: .unknown, message: "etcdserver: re-configuration failed due to not enough started members")
+    public static let notLeader = APIError(code: .failedPrecondition, message: "etcdserver: not leader")
+    public static let badLeaderTransferee = APIError(code: .failedPrecondition, message: "etcdserver: bad leader transferee")
+    public static let leaderTransferTimeout = APIError(code: .unavailable, message: "etcdserver: request timed out, leader transfer took too long")
     public static let unhealthyCluster = APIError(code: .unavailable, message: "etcdserver: unhealthy cluster")
     public static let notFound = { () -> APIError in
         var error = APIError(code: .notFound, message: "Not Found")

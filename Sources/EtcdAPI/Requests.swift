@@ -247,6 +247,12 @@ extension EtcdAPI {
         return MemberRequest(id: UInt64(bitPattern: try fields.int64("ID")), peerURLs: urls, isLearner: try fields.bool("isLearner"))
     }
 
+    /// MoveLeader (`maintenance/transfer-leadership`): the member to hand leadership to.
+    public static func decodeMoveLeader(_ body: [UInt8]) throws(APIError) -> UInt64 {
+        let fields = Fields(object: try GoJSON.object(body))
+        return UInt64(bitPattern: try fields.int64("targetID"))
+    }
+
     public enum WatchRequest: Equatable, Sendable {
         case create(WatchCreateRequest)
         case cancel(watchID: Int64)

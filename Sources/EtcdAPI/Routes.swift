@@ -7,7 +7,7 @@ public enum Route: String, Sendable, CaseIterable {
     case leaseGrant, leaseRevoke, leaseKeepAlive, leaseTimeToLive, leaseLeases
     case watch
     case memberList, memberAdd, memberRemove, memberUpdate, memberPromote
-    case status, alarm, hash
+    case status, alarm, hash, moveLeader
     case health, version, metrics
 }
 
@@ -29,6 +29,7 @@ extension EtcdAPI {
         "watch": .watch, "cluster/member/list": .memberList, "cluster/member/add": .memberAdd,
         "cluster/member/remove": .memberRemove, "cluster/member/update": .memberUpdate, "cluster/member/promote": .memberPromote,
         "maintenance/status": .status, "maintenance/alarm": .alarm, "maintenance/hash": .hash,
+        "maintenance/transfer-leadership": .moveLeader,
     ]
 
     public static func route(method: String, path: String) -> RouteMatch {

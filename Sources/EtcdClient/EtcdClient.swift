@@ -312,6 +312,14 @@ public final class EtcdClient {
         public var clientURLs: [String]
         public var isLearner: Bool
 
+        public init(id: UInt64, name: String, peerURLs: [String], clientURLs: [String] = [], isLearner: Bool = false) {
+            self.id = id
+            self.name = name
+            self.peerURLs = peerURLs
+            self.clientURLs = clientURLs
+            self.isLearner = isLearner
+        }
+
         init(_ object: JSONObject) throws(EtcdClientError) {
             func strings(_ name: String) -> [String] {
                 guard case .array(let list) = object[name] else { return [] }
@@ -352,6 +360,12 @@ public final class EtcdClient {
     public func memberUpdate(id: UInt64, peerURLs: [String]) throws(EtcdClientError) -> [Member] {
         try Self.members(try call("/v3/cluster/member/update",
             ["ID": .string(String(id)), "peerURLs": .array(peerURLs.map { .string($0) })]))
+    }
+
+    /// Hands leadership to member `targetID` (etcd's MoveLeader); send it to the leader. Answers
+    /// once the target leads.
+    public func moveLeader(to targetID: UInt64) throws(EtcdClientError) {
+        _ = try call("/v3/maintenance/transfer-leadership", ["targetID": .string(String(targetID))])
     }
 
     private static func members(_ response: JSONObject) throws(EtcdClientError) -> [Member] {

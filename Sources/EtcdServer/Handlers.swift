@@ -182,6 +182,8 @@ extension EtcdMember {
                     return (200, EtcdAPI.encode(status, header: self.header()))
                 }) else { throw APIError.stopped }
                 return answer
+            case .moveLeader:
+                return try moveLeader(to: try EtcdAPI.decodeMoveLeader(body))
             case .alarm:
                 return (200, EtcdAPI.noAlarms)
             case .hash:

@@ -37,6 +37,8 @@ public struct RunPlan: Sendable {
     /// The `faultline` binary that runs `up` and `down`.
     public var faultline: String
     public var cluster: String
+    /// The member to hand leadership to before anything else (replay: the original's first leader).
+    public var initialLeader: String?
 
     public init(scenario: String, description: String, topologyPath: String, out: String, faultline: String, cluster: String) {
         self.scenario = scenario
@@ -145,9 +147,12 @@ public struct FaultBand: Sendable {
     public var hosts: [String]
     public var start: Nanoseconds
     public var end: Nanoseconds?
+    /// A partition's groups (hosts in none form one more group); empty for other kinds.
+    public var groups: [[String]] = []
 
-    public init(tag: String, label: String, kind: String, hosts: [String], start: Nanoseconds, end: Nanoseconds?) {
+    public init(tag: String, label: String, kind: String, hosts: [String], start: Nanoseconds, end: Nanoseconds?, groups: [[String]] = []) {
         (self.tag, self.label, self.kind, self.hosts, self.start, self.end) = (tag, label, kind, hosts, start, end)
+        self.groups = groups
     }
 }
 
@@ -261,6 +266,10 @@ public final class ChaosRun: @unchecked Sendable {
             }
         }
 
+        if let leader = plan.initialLeader {
+            let (moved, detail) = LeaderAlignment.move(to: leader, members: members)
+            log(moved ? detail : "warning: \(detail)")
+        }
         // Before: the hypothesis must hold on the healthy cluster.
         probe("before", onlyDuring: false)
 
@@ -293,9 +302,9 @@ public final class ChaosRun: @unchecked Sendable {
                 record.lastHeal = clock()
             }
         }
-        func openBand(_ tag: String, _ label: String, _ kind: String, _ hosts: [String]) {
+        func openBand(_ tag: String, _ label: String, _ kind: String, _ hosts: [String], groups: [[String]] = []) {
             closeBand(tag)
-            record.faults.append(FaultBand(tag: tag, label: label, kind: kind, hosts: hosts, start: clock(), end: nil))
+            record.faults.append(FaultBand(tag: tag, label: label, kind: kind, hosts: hosts, start: clock(), end: nil, groups: groups))
             openBands[tag] = record.faults.count - 1
             if record.firstFault == nil { record.firstFault = clock() }
         }
@@ -305,7 +314,7 @@ public final class ChaosRun: @unchecked Sendable {
                 switch step {
                 case .rules(let tag, let label, let kind, let hosts, let rules):
                     openRules[tag] = try control.addRules(rules)
-                    openBand(tag, label, kind, hosts)
+                    openBand(tag, label, kind, hosts, groups: rules.first?["groups"] as? [[String]] ?? [])
                     log("fault: \(label)")
                 case .heal(let tag) where tag == NemesisStep.everything:
                     try control.healAll()

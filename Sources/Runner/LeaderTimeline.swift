@@ -24,6 +24,9 @@ public enum LeaderTimeline {
         for sample in samples { byBucket[sample.time / bucket, default: []].append(sample.reachable ? sample.leader : nil) }
         var result: [LeaderChange] = []
         for index in byBucket.keys.sorted() {
+            // A bucket that holds samples from fewer than a majority of the members (the last
+            // one, cut off when polling stopped) says nothing about who leads: skip it.
+            guard byBucket[index]!.count > members / 2 else { continue }
             let named = byBucket[index]!.compactMap { $0 }
             let counts = Dictionary(grouping: named, by: { $0 }).mapValues(\.count)
             // Ties break by name so that the timeline is the same for the same samples.

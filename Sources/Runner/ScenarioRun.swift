@@ -123,7 +123,9 @@ public enum ScenarioRun {
                 results.append(Checks.availability(operations: operations, lastHeal: record.lastHeal, within: afterHeal,
                     historyEnd: record.workloadEnd))
             case .noMinorityWrites(let grace):
-                results.append(Checks.noMinorityWrites(operations: operations, windows: noQuorumWindows(record), grace: grace))
+                let windows = QuorumWindows.compute(members: record.members, faults: record.faults, end: record.workloadEnd)
+                results.append(Checks.noMinorityWrites(operations: operations, windows: windows.cluster, hostWindows: windows.byHost,
+                    nodes: record.plan.workload.sticky ? operationNodes(record) : [:], grace: grace))
             }
         }
         return results
@@ -165,25 +167,11 @@ public enum ScenarioRun {
         }
     }
 
-    /// When too many members were out (killed, terminated, paused or isolated) for a quorum.
-    /// Partitions are not counted: whether a side has a quorum depends on the groups.
-    static func noQuorumWindows(_ record: RunRecord) -> [TimeWindow] {
-        let members = record.members.count
-        guard members > 0 else { return [] }
-        let quorum = members / 2 + 1
-        let outKinds: Set<String> = ["kill", "terminate", "pause", "isolate"]
-        let bands = record.faults.filter { outKinds.contains($0.kind) }
-        let edges = Set(bands.flatMap { [$0.start, $0.end ?? record.workloadEnd] }).sorted()
-        var windows: [TimeWindow] = []
-        for (start, end) in zip(edges, edges.dropFirst()) {
-            let out = Set(bands.filter { $0.start <= start && ($0.end ?? record.workloadEnd) >= end }.flatMap(\.hosts))
-            guard members - out.count < quorum else { continue }
-            if let last = windows.last, last.end == start {
-                windows[windows.count - 1].end = end
-            } else {
-                windows.append(TimeWindow(start: start, end: end))
-            }
-        }
-        return windows
+    /// The member each operation was sent to, by `Operation.index` (the position of its invoke).
+    /// Only meaningful for sticky clients: a client with several endpoints may move on mid-call.
+    static func operationNodes(_ record: RunRecord) -> [Int: String] {
+        var nodes: [Int: String] = [:]
+        for (index, event) in record.history.filter({ $0.type == .invoke }).enumerated() { nodes[index] = event.node }
+        return nodes
     }
 }

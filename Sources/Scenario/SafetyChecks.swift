@@ -165,25 +165,40 @@ extension Checks {
     /// window when no quorum was connected, if it was invoked after the window's start plus
     /// `grace` (an earlier one may have committed before the window and been acknowledged late).
     /// One that completes after the window is legal: the restored quorum may commit it.
-    public static func noMinorityWrites(operations: [Operation], windows: [TimeWindow], grace: Nanoseconds) -> CheckResult {
+    ///
+    /// `windows` are when no member had a quorum. `hostWindows` are when one member had none
+    /// (it was on the minority side of a partition, or isolated); they apply to the operations
+    /// `nodes` says went to that member (by `Operation.index`), so a write the minority side
+    /// acknowledged is caught even while the majority side carried on.
+    public static func noMinorityWrites(operations: [Operation], windows: [TimeWindow], hostWindows: [String: [TimeWindow]] = [:],
+        nodes: [Int: String] = [:], grace: Nanoseconds) -> CheckResult
+    {
         let name = "no-minority-writes"
-        guard !windows.isEmpty else {
+        let sideWindows = hostWindows.values.reduce(0) { $0 + $1.count }
+        guard !windows.isEmpty || sideWindows > 0 else {
             return CheckResult(name: name, verdict: .unknown, summary: "the run had no window without a quorum")
         }
+        func inside(_ operation: Operation, _ candidates: [TimeWindow]) -> TimeWindow? {
+            candidates.first { operation.invokeTime > $0.start + grace && operation.invokeTime < $0.end }
+        }
         var details: [CheckDetail] = []
-        var inside = 0
+        var checked = 0
         for operation in operations where operation.f != .read {
-            guard let window = windows.first(where: { operation.invokeTime > $0.start + grace && operation.invokeTime < $0.end })
-            else { continue }
-            inside += 1
+            let node = nodes[operation.index]
+            let side = node.flatMap { hostWindows[$0] }.flatMap { inside(operation, $0) }
+            guard let window = inside(operation, windows) ?? side else { continue }
+            checked += 1
             guard operation.outcome == .ok, operation.completionTime < window.end else { continue }
+            let through = side != nil && inside(operation, windows) == nil ? " through \(node!), cut off from a quorum" : " without a quorum"
             details.append(CheckDetail(time: operation.completionTime,
-                "\(operation.f.rawValue) \(operation.key) invoked at \(Time.describe(operation.invokeTime)) succeeded without a quorum (window \(Time.describe(window.start))–\(Time.describe(window.end)))"))
+                "\(operation.f.rawValue) \(operation.key) invoked at \(Time.describe(operation.invokeTime)) succeeded\(through) (window \(Time.describe(window.start))–\(Time.describe(window.end)))"))
         }
         guard details.isEmpty else {
             return CheckResult(name: name, verdict: .fail, summary: "\(count(details.count, "write")) succeeded without a quorum", details: details)
         }
+        var scope = windows.isEmpty ? [] : [count(windows.count, "window") + " without a quorum"]
+        if sideWindows > 0 { scope.append(count(sideWindows, "window") + " of a member cut off from one") }
         return CheckResult(name: name, verdict: .pass,
-            summary: "none of the \(count(inside, "write")) invoked in \(count(windows.count, "window")) without a quorum succeeded there")
+            summary: "none of the \(count(checked, "write")) invoked in \(scope.joined(separator: " or ")) succeeded there")
     }
 }

@@ -192,7 +192,11 @@ public final class Supervisor: @unchecked Sendable {
         case "restart":
             trace.append(["kind": "fault", "host": name, "event": wipe ? "restart-wipe" : "restart"])
             if let process, process.isRunning { stop(name, process, grace: grace) }
-            if wipe {
+            if wipe && host.role == "etcd" {
+                // A wiped etcd member rejoins as a new member (see WipeRejoin.swift).
+                let others = lock.withLock { record.hosts.filter { $0.role == "etcd" && $0.name != name && processes[$0.name]?.isRunning == true } }
+                try replaceMemberForRejoin(host, others: others)
+            } else if wipe {
                 try? FileManager.default.removeItem(atPath: host.launch.dataDirectory)
             }
             update { record in

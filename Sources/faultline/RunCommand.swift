@@ -131,7 +131,7 @@ enum RunCommand {
         }
         let original = settings.scenario
         let out = settings.out ?? original.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "-replay"
-        let plan: RunPlan
+        var plan: RunPlan
         let schedule: [ScheduledStep]
         let oldLeaders: [LeaderObservation]
         do {
@@ -141,6 +141,8 @@ enum RunCommand {
         } catch {
             return TestbedCommand.fail("replay: \(error)", code: 2)
         }
+        // Start under the leader the original started with, so the schedule hits the same roles.
+        plan.initialLeader = LeaderTimeline.changes(oldLeaders, members: max(1, Set(oldLeaders.map(\.member)).count)).compactMap(\.leader).first
         // The checks come from the scenario file the run names, when it is still there.
         let scenario = plan.scenarioFile.flatMap { ScenarioCommand.load($0, topologyOverride: plan.topologyPath) }
         log(settings.quiet)("replay: \(plan.scenario) from \(original): \(schedule.count) steps at their recorded times → \(out)")

@@ -291,7 +291,7 @@ enum TestbedCommand {
         usage: faultline fault VERB ... [-c CLUSTER]
 
           kill|terminate|pause|resume HOST       SIGKILL, SIGTERM, SIGSTOP, SIGCONT
-          restart HOST [--wipe]                  stop and start again (--wipe: with an empty data directory)
+          restart HOST [--wipe]                  stop and start again (--wipe: empty data; etcd rejoins as a new member)
           skew HOST +30s [--rate 1.5]            move the host's wall clock; --rate makes its monotonic
                                                  clock run fast or slow (our own components only;
                                                  'skew HOST 0' undoes it)

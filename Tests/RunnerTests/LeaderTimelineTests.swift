@@ -29,6 +29,19 @@ private func samples(seconds: Int, _ leaderAt: (Nanoseconds) -> String?) -> [Lea
         #expect(LeaderTimeline.changes(minority, members: 3) == [LeaderChange(time: 0, leader: "etcd-1")])
     }
 
+    @Test func aBucketWithTooFewSamplesIsSkippedNotReadAsNoLeader() {
+        // Polling stopped mid-bucket: only etcd-1's last sample made it into the final bucket.
+        var cutOff = samples(seconds: 1) { _ in "etcd-1" }
+        cutOff.append(LeaderObservation(time: 1_005 * Time.millisecond, member: "etcd-1", term: 2, leader: "etcd-1"))
+        #expect(LeaderTimeline.changes(cutOff, members: 3) == [LeaderChange(time: 0, leader: "etcd-1")])
+        // Two of three members unreachable in a full bucket is still "no leader agreed".
+        var killed = samples(seconds: 1) { _ in "etcd-1" }
+        for index in killed.indices where killed[index].member != "etcd-1" && killed[index].time > 500 * Time.millisecond {
+            killed[index].leader = nil
+        }
+        #expect(LeaderTimeline.changes(killed, members: 3) == [LeaderChange(time: 0, leader: "etcd-1"), LeaderChange(time: 500 * Time.millisecond, leader: nil)])
+    }
+
     @Test func divergenceNamesTheFirstDifference() {
         let original = LeaderTimeline.changes(samples(seconds: 6) { $0 < 2 * Time.second ? "etcd-1" : "etcd-2" }, members: 3)
         let sameLater = LeaderTimeline.changes(samples(seconds: 6) { $0 < 2_400 * Time.millisecond ? "etcd-1" : "etcd-2" }, members: 3)

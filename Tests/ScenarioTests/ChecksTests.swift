@@ -115,6 +115,21 @@ func op(_ f: OperationKind, _ key: String = "k", invoke: Int64, complete: Int64?
         #expect(bad.details.first == CheckDetail(time: 6_500 * millisecond, "write x invoked at 6s succeeded without a quorum (window 5s–10s)"))
         #expect(Checks.noMinorityWrites(operations: operations, windows: [], grace: 0).verdict == .unknown)
     }
+
+    @Test func noMinorityWritesOnTheMinoritySideOfAPartition() {
+        let side = ["etcd-1": [TimeWindow(start: 5_000 * millisecond, end: 10_000 * millisecond)]]
+        let toMajority = op(.write, "a", invoke: 6_000, complete: 6_100)
+        var toMinorityTimedOut = op(.write, "b", invoke: 6_000, complete: nil, .info)
+        toMinorityTimedOut.index = 1
+        let operations = [toMajority, toMinorityTimedOut]
+        let nodes = [0: "etcd-3", 1: "etcd-1"]
+        let good = Checks.noMinorityWrites(operations: operations, windows: [], hostWindows: side, nodes: nodes, grace: 0)
+        #expect(good.verdict == .pass && good.summary.contains("1 write"), "\(good.summary)")
+        // The same write acknowledged by the cut-off member is a violation.
+        let bad = Checks.noMinorityWrites(operations: operations, windows: [], hostWindows: side, nodes: [0: "etcd-1", 1: "etcd-1"], grace: 0)
+        #expect(bad.verdict == .fail)
+        #expect(bad.details.first?.text == "write a invoked at 6s succeeded through etcd-1, cut off from a quorum (window 5s–10s)")
+    }
 }
 
 @Suite struct LivenessChecksTests {
