@@ -62,7 +62,8 @@ extension ResourceRegistry {
         var pathParameters: [JSONValue] = [pathParameter("name")]
         if namespaced { pathParameters.append(pathParameter("namespace")) }
         let queryParameters = ["dryRun", "fieldManager", "fieldValidation", "force"].map { name in
-            JSONValue.object(["name": .string(name), "in": .string("query"), "schema": .object(["type": .string(name == "force" ? "boolean" : "string")])])
+            let type = name == "force" ? "boolean" : "string"
+            return JSONValue.object(["name": .string(name), "in": .string("query"), "schema": .object(["type": .string(type)])])
         }
         let patch: JSONObject = [
             "x-kubernetes-action": .string("patch"),

@@ -38,38 +38,29 @@ enum NameRules {
 
     /// RFC 1123 label: at most 63 lowercase alphanumerics and dashes, alphanumeric at both ends.
     static func dnsLabel(_ value: String) -> [String] {
-        var messages = maxLength(value, 63)
-        if !isDNSLabel(value) {
-            messages.append(regexError(
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-                    + "and must start and end with an alphanumeric character",
-                pattern: dnsLabelPattern, examples: ["my-name", "123-abc"]))
-        }
-        return messages
+        formatMessages(
+            value, maxLength: 63, matches: isDNSLabel(value),
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+                + "and must start and end with an alphanumeric character",
+            pattern: dnsLabelPattern, examples: ["my-name", "123-abc"])
     }
 
     /// RFC 1123 subdomain: dot-separated labels, at most 253 characters.
     static func dnsSubdomain(_ value: String) -> [String] {
-        var messages = maxLength(value, 253)
-        if !isDNSSubdomain(value) {
-            messages.append(regexError(
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                    + "and must start and end with an alphanumeric character",
-                pattern: dnsSubdomainPattern, examples: ["example.com"]))
-        }
-        return messages
+        formatMessages(
+            value, maxLength: 253, matches: isDNSSubdomain(value),
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
+                + "and must start and end with an alphanumeric character",
+            pattern: dnsSubdomainPattern, examples: ["example.com"])
     }
 
     /// RFC 1035 label: like an RFC 1123 label, but starting with a letter.
     static func dns1035Label(_ value: String) -> [String] {
-        var messages = maxLength(value, 63)
-        if !(isDNSLabel(value) && value.utf8.first.map(isLowercaseLetter) == true) {
-            messages.append(regexError(
-                "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-                    + "start with an alphabetic character, and end with an alphanumeric character",
-                pattern: dns1035LabelPattern, examples: ["my-name", "abc-123"]))
-        }
-        return messages
+        formatMessages(
+            value, maxLength: 63, matches: isDNSLabel(value) && value.utf8.first.map(isLowercaseLetter) == true,
+            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                + "start with an alphabetic character, and end with an alphanumeric character",
+            pattern: dns1035LabelPattern, examples: ["my-name", "abc-123"])
     }
 
     /// A qualified name (label keys, annotation keys, finalizers): an optional DNS subdomain prefix
@@ -104,24 +95,20 @@ enum NameRules {
 
     /// A label value: empty, or a qualified name part of at most 63 characters.
     static func labelValue(_ value: String) -> [String] {
-        var messages = maxLength(value, 63)
-        if !(value.isEmpty || isQualifiedNamePart(value)) {
-            messages.append(regexError(
-                "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                    + "and must start and end with an alphanumeric character",
-                pattern: labelValuePattern, examples: ["MyValue", "my_value", "12345"]))
-        }
-        return messages
+        formatMessages(
+            value, maxLength: 63, matches: value.isEmpty || isQualifiedNamePart(value),
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+                + "and must start and end with an alphanumeric character",
+            pattern: labelValuePattern, examples: ["MyValue", "my_value", "12345"])
     }
 
     /// A ConfigMap or Secret key, which becomes a file name.
     static func configMapKey(_ value: String) -> [String] {
-        var messages = maxLength(value, 253)
-        if value.isEmpty || !value.utf8.allSatisfy({ isAlphanumeric($0) || "-_.".utf8.contains($0) }) {
-            messages.append(regexError(
-                "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
-                pattern: "[-._a-zA-Z0-9]+", examples: ["key.name", "KEY_NAME", "key-name"]))
-        }
+        let allowed = !value.isEmpty && value.utf8.allSatisfy { isAlphanumeric($0) || "-_.".utf8.contains($0) }
+        var messages = formatMessages(
+            value, maxLength: 253, matches: allowed,
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+            pattern: "[-._a-zA-Z0-9]+", examples: ["key.name", "KEY_NAME", "key-name"])
         if value == "." {
             messages.append("must not be '.'")
         } else if value == ".." {
@@ -172,6 +159,14 @@ enum NameRules {
 
     private static func maxLength(_ value: String, _ limit: Int) -> [String] {
         value.utf8.count > limit ? ["must be no more than \(limit) characters"] : []
+    }
+
+    /// The messages of a rule that limits the length and requires a pattern; Kubernetes reports
+    /// both when both fail.
+    private static func formatMessages(
+        _ value: String, maxLength limit: Int, matches: Bool, _ message: String, pattern: String, examples: [String]
+    ) -> [String] {
+        maxLength(value, limit) + (matches ? [] : [regexError(message, pattern: pattern, examples: examples)])
     }
 
     static func isDNSLabel(_ value: String) -> Bool {

@@ -50,44 +50,33 @@ extension KubeAPI {
     public static func validate(
         kind: String, object: JSONValue, old: JSONValue? = nil, registry: ResourceRegistry = .standard
     ) -> [FieldCause] {
-        let namespaced = registry.resource(kind: kind)?.namespaced
         var causes: [FieldCause] = []
         if let old { causes += MetadataValidation.validateUpdate(object, old: old) }
+        // The registry knows the kind's scope; a kind it does not serve gets no namespace check.
+        causes += MetadataValidation.validate(
+            object, name: nameRules[kind] ?? .dnsSubdomain, namespaced: registry.resource(kind: kind)?.namespaced)
         switch kind {
-        case "Pod":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: true)
-            causes += PodValidation.validatePod(object, old: old)
-        case "Deployment", "ReplicaSet":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: true)
-            causes += WorkloadValidation.validate(object, kind: kind, old: old)
-        case "Service":
-            causes += MetadataValidation.validate(object, name: .dns1035Label, namespaced: true)
-            causes += ServiceValidation.validate(object, old: old)
-        case "Namespace":
-            causes += MetadataValidation.validate(object, name: .dnsLabel, namespaced: false)
-            causes += ClusterValidation.validateNamespace(object)
-        case "Node":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: false)
-            causes += ClusterValidation.validateNode(object, old: old)
-        case "Lease":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: true)
-            causes += ClusterValidation.validateLease(object)
-        case "ConfigMap", "Secret":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: true)
-            causes += kind == "Secret"
-                ? ConfigValidation.validateSecret(object, old: old) : ConfigValidation.validateConfigMap(object, old: old)
-        case "Event":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: true)
-            causes += ClusterValidation.validateEvent(object, registry: registry)
-        case "Endpoints":
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: true)
-            causes += ServiceValidation.validateEndpoints(object)
-        default:
-            causes += MetadataValidation.validate(object, name: .dnsSubdomain, namespaced: namespaced)
+        case "Pod": causes += PodValidation.validatePod(object, old: old)
+        case "Deployment", "ReplicaSet": causes += WorkloadValidation.validate(object, kind: kind, old: old)
+        case "Service": causes += ServiceValidation.validate(object, old: old)
+        case "Endpoints": causes += ServiceValidation.validateEndpoints(object)
+        case "Namespace": causes += ClusterValidation.validateNamespace(object)
+        case "Node": causes += ClusterValidation.validateNode(object, old: old)
+        case "Lease": causes += ClusterValidation.validateLease(object)
+        case "Event": causes += ClusterValidation.validateEvent(object, registry: registry)
+        case "ConfigMap": causes += ConfigValidation.validateConfigMap(object, old: old)
+        case "Secret": causes += ConfigValidation.validateSecret(object, old: old)
+        default: break
         }
         var seen = Set<String>()
         return causes.filter { seen.insert("\($0.field)\u{0}\($0.message)").inserted }
     }
+}
+
+extension KubeAPI {
+    /// The kinds whose names are not DNS subdomains: a namespace is one DNS label, and a
+    /// service's name must also start with a letter, as it becomes a DNS label and env var prefix.
+    fileprivate static let nameRules: [String: NameRule] = ["Namespace": .dnsLabel, "Service": .dns1035Label]
 }
 
 /// A field's path as Kubernetes writes it: `spec.containers[0].ports[1].containerPort`,
