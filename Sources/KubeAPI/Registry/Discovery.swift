@@ -89,6 +89,7 @@ extension ResourceRegistry {
 /// kubectl's dispatcher picks the kubectl binary from `minor`, and `kubectl version` parses
 /// `gitVersion` as semver, so both must look like a real v1.32 server.
 public struct ServerVersion: Sendable, Equatable {
+    /// The fields of Kubernetes' `version.Info`, all strings.
     public var major: String
     public var minor: String
     public var gitVersion: String
@@ -99,6 +100,7 @@ public struct ServerVersion: Sendable, Equatable {
     public var compiler: String
     public var platform: String
 
+    /// A version with every field given.
     public init(
         major: String, minor: String, gitVersion: String, gitCommit: String, gitTreeState: String,
         buildDate: String, goVersion: String, compiler: String, platform: String

@@ -16,8 +16,10 @@ public struct APISubresource: Sendable, Equatable {
     /// an Eviction, `autoscaling`/`v1` for a Scale); nil when they are the parent's.
     public var group: String?
     public var version: String?
+    /// What clients may do with it: `create` for an eviction, `get patch update` for a status.
     public var verbs: [String]
 
+    /// A subresource; `group` and `version` only when the body is not of the parent's group version.
     public init(name: String, kind: String, group: String? = nil, version: String? = nil, verbs: [String]) {
         self.name = name
         self.kind = kind
@@ -31,18 +33,27 @@ public struct APISubresource: Sendable, Equatable {
 public struct APIResource: Sendable, Equatable {
     /// The API group; empty for the core (legacy) group.
     public var group: String
+    /// The API version within the group: `v1`, `v2`.
     public var version: String
     /// The plural, lowercase name used in paths: `pods`, `deployments`.
     public var plural: String
+    /// The singular name kubectl also accepts: `pod`.
     public var singular: String
+    /// The kind of the resource's objects: `Pod`.
     public var kind: String
+    /// The kind of its lists: `PodList`.
     public var listKind: String
+    /// Whether objects live in a namespace (pods) or in the cluster (nodes, namespaces).
     public var namespaced: Bool
+    /// The verbs discovery advertises: `get`, `list`, `watch`, `create`, ...
     public var verbs: [String]
+    /// Abbreviations kubectl resolves: `po`, `deploy`.
     public var shortNames: [String]
+    /// Groups of resources kubectl expands, such as `all` for `kubectl get all`.
     public var categories: [String]
     public var subresources: [APISubresource]
 
+    /// A resource; its list kind is the kind followed by `List`.
     public init(
         group: String, version: String, plural: String, singular: String, kind: String, namespaced: Bool,
         verbs: [String], shortNames: [String] = [], categories: [String] = [], subresources: [APISubresource] = []
@@ -77,8 +88,10 @@ public struct APIResource: Sendable, Equatable {
 
 /// A group version with the resources it serves, in discovery order.
 public struct APIGroupVersion: Sendable, Equatable {
+    /// The group (empty for the core group) and version.
     public var group: String
     public var version: String
+    /// The group version's resources, in discovery order.
     public var resources: [APIResource]
 
     /// `v1` or `apps/v1`.
@@ -90,6 +103,7 @@ public struct ResourceRegistry: Sendable {
     /// Every served resource, in discovery order (core group first).
     public let resources: [APIResource]
 
+    /// A registry of `resources`, which are served and discovered in this order.
     public init(resources: [APIResource]) {
         self.resources = resources
     }

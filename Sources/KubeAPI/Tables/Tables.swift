@@ -10,15 +10,18 @@ import Wire
 
 /// A column of a Table.
 public struct TableColumn: Sendable, Equatable {
+    /// The header kubectl prints, upper-cased: `Name`, `Restarts`.
     public var name: String
     /// `string`, `integer`, `date`, ...
     public var type: String
     /// `name` on the Name column: kubectl then prefixes `pod/` in multi-type output.
     public var format: String
+    /// What the column shows, for API clients (kubectl does not print it).
     public var description: String
     /// 0 for default columns, 1 for the `-o wide` ones.
     public var priority: Int
 
+    /// A column; most are strings with no format, shown by default.
     public init(name: String, type: String = "string", format: String = "", description: String, priority: Int = 0) {
         self.name = name
         self.type = type

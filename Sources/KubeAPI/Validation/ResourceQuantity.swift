@@ -14,6 +14,7 @@ public struct ResourceQuantity: Sendable, Hashable, Comparable, CustomStringConv
         /// A number followed by an unknown suffix (`5Q`, `1e`).
         case suffix
 
+        /// Kubernetes' message for the error.
         public var description: String {
             switch self {
             case .format: "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
@@ -25,6 +26,7 @@ public struct ResourceQuantity: Sendable, Hashable, Comparable, CustomStringConv
     /// The quantity in thousandths of its unit, rounded up (as Kubernetes' `MilliValue`).
     public let milliValue: Int64
 
+    /// The quantity of `milliValue` thousandths.
     public init(milliValue: Int64) {
         self.milliValue = milliValue
     }
@@ -47,6 +49,7 @@ public struct ResourceQuantity: Sendable, Hashable, Comparable, CustomStringConv
         return remainder > 0 ? quotient + 1 : quotient
     }
 
+    /// Orders quantities by their amount.
     public static func < (left: ResourceQuantity, right: ResourceQuantity) -> Bool { left.milliValue < right.milliValue }
 
     /// The quantity in milli-units, as `100m`, or in whole units when it is a whole number.

@@ -21,11 +21,13 @@ public struct FieldCause: Sendable, Equatable, CustomStringConvertible {
 
     /// The field's path: `spec.containers[0].name`, `metadata.labels`, `data[key]`.
     public var field: String
+    /// Why it is invalid.
     public var reason: Reason
     /// The message without the field, as Kubernetes prints it: `Required value`,
     /// `Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of ...`.
     public var message: String
 
+    /// A cause with its parts as a Status carries them.
     public init(field: String, reason: Reason, message: String) {
         self.field = field
         self.reason = reason
