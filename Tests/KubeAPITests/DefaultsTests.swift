@@ -186,6 +186,9 @@ private let kubectlRunPod = """
         #expect(valueAt(nodePort, "spec", "externalTrafficPolicy") == .string("Cluster"))
         #expect(valueAt(nodePort, "spec", "clusterIP") == nil)
 
+        let sticky = KubeAPI.applyDefaults(kind: "Service", object: parsedObject(#"{"spec":{"sessionAffinity":"ClientIP","ports":[{"port":80}]}}"#))
+        #expect(sameJSON(valueAt(sticky, "spec", "sessionAffinityConfig"), parsedObject(#"{"clientIP":{"timeoutSeconds":10800}}"#)))
+
         let external = KubeAPI.applyDefaults(
             kind: "Service", object: parsedObject(#"{"spec":{"type":"ExternalName","externalName":"db.example.com"}}"#), clusterIP: "10.96.0.11")
         #expect(valueAt(external, "spec", "clusterIP") == nil)

@@ -56,6 +56,14 @@ enum ServiceDefaults {
         service.editObject("spec", create: true) { spec in
             spec.fillDefault("type", .string("ClusterIP"))
             spec.fillDefault("sessionAffinity", .string("None"))
+            // Client-IP affinity sticks for three hours unless told otherwise; without it there is no config.
+            if spec["sessionAffinity"]?.asString == "ClientIP" {
+                spec.editObject("sessionAffinityConfig", create: true) { config in
+                    config.editObject("clientIP", create: true) { $0.fillDefault("timeoutSeconds", .integer(10_800)) }
+                }
+            } else if spec["sessionAffinity"]?.asString == "None" {
+                spec["sessionAffinityConfig"] = nil
+            }
             let type = spec["type"]?.asString ?? "ClusterIP"
             spec.editEachObject("ports") { port in
                 port.fillDefault("protocol", .string("TCP"))
