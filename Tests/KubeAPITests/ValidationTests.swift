@@ -261,6 +261,12 @@ private func validDeployment(selector: String = #"{"matchLabels":{"app":"web"}}"
             #"spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"web2"}, "#
                 + "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable",
         ])
+        let dropped = validDeployment(selector: "null")
+        #expect(causeLines("Deployment", dropped, old: old) == [
+            "spec.selector: Required value",
+            #"spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`"#,
+            #"spec.selector: Invalid value: "null": field is immutable"#,
+        ])
         let scaled = validDeployment(#""replicas":5"#)
         #expect(causeLines("Deployment", scaled, old: old) == [])
     }

@@ -28,7 +28,10 @@ enum WorkloadValidation {
         }
         // apps/v1 forbids changing the selector: the controller would lose its pods.
         if let old, !GoSyntax.equivalent(spec?["selector"], old["spec"]?["selector"]) {
-            causes.append(.invalid(specPath.child("selector"), .goSyntax(GoSyntax.labelSelector(spec?["selector"])), "field is immutable"))
+            // Go prints a missing (nil) selector as the string "null".
+            let selector = spec?["selector"].flatMap { $0 == .null ? nil : $0 }
+            let value: BadValue = selector.map { .goSyntax(GoSyntax.labelSelector($0)) } ?? .string("null")
+            causes.append(.invalid(specPath.child("selector"), value, "field is immutable"))
         }
         return causes
     }
