@@ -688,7 +688,7 @@ private func podContainer(_ pod: JSONValue, _ position: Int) -> JSONValue? {
     @Test func aMalformedPatchDeepInsideIsFoundToo() throws {
         let failure = try smpFailure(#"{"spec":{"template":{"spec":{"containers":[{"name":"nginx","env":[{"value":"1"}]}]}}}}"#,
             to: deploymentWeb, kind: "Deployment")
-        #expect(failure?.message == #"spec.template.spec.containers.env[0]: {"value":"1"} does not contain declared merge key: name"#)
+        #expect(failure?.message == #"spec.template.spec.containers[0].env[0]: {"value":"1"} does not contain declared merge key: name"#)
     }
 }
 

@@ -259,48 +259,58 @@ private enum Merger {
             }
             return Self.ordered(merged, patchOrder: patch, serverOrder: original, mergeKey: nil)
         case .replace:
-            let items = try listItems(patch, mergeKey: nil, path: path)
-            var replaced: [JSONValue] = []
-            for item in items.kept { replaced.append(try mergeValue(nil, item, field: MergeField(schema: field.schema), path: path)) }
-            return replaced
+            return try cleaned(try listItems(patch, mergeKey: nil, path: path), field: field, path: path)
         case .mergeByKey(let key):
             let items = try listItems(patch, mergeKey: key, path: path)
-            let elementField = MergeField(schema: field.schema)
-            if items.replaceAll {
-                var replaced: [JSONValue] = []
-                for item in items.kept { replaced.append(try mergeValue(nil, item, field: elementField, path: path)) }
-                return replaced
-            }
+            if items.replaceAll { return try cleaned(items, field: field, path: path) }
             let server = original.filter { element in
                 !items.deletedKeys.contains { deleted in Self.identity(element, mergeKey: key).map { JSONPatch.valuesEqual($0, deleted) } ?? false }
             }
+            let elementField = MergeField(schema: field.schema)
             var merged = server
-            for item in items.kept {
-                let itemKey = Self.identity(item, mergeKey: key)
-                let match = merged.firstIndex { Self.identity($0, mergeKey: key).map { candidate in itemKey.map { JSONPatch.valuesEqual(candidate, $0) } ?? false } ?? false }
-                if let match {
-                    merged[match] = try mergeValue(merged[match], item, field: elementField, path: path)
+            for (position, item) in items.kept {
+                let itemPath = "\(path)[\(position)]"
+                if let match = Self.position(of: item, in: merged, mergeKey: key) {
+                    merged[match] = try mergeValue(merged[match], item, field: elementField, path: itemPath)
                 } else {
-                    merged.append(try mergeValue(nil, item, field: elementField, path: path))
+                    merged.append(try mergeValue(nil, item, field: elementField, path: itemPath))
                 }
             }
-            return Self.ordered(merged, patchOrder: items.kept, serverOrder: server, mergeKey: key)
+            return Self.ordered(merged, patchOrder: items.kept.map(\.value), serverOrder: server, mergeKey: key)
         }
     }
 
-    /// A patch list's items with the list directives taken out: `$patch: delete` items become
-    /// deleted keys, a `$patch: replace` item sets `replaceAll`, `$patch: merge` is dropped.
-    private static func listItems(_ patch: [JSONValue], mergeKey: String?, path: String) throws(PatchError) -> (kept: [JSONValue], deletedKeys: [JSONValue], replaceAll: Bool) {
-        var kept: [JSONValue] = []
+    /// A patch list's items once the list directives are taken out, each with its place in the
+    /// patch list (for error paths).
+    private struct ListItems {
+        var kept: [(position: Int, value: JSONValue)] = []
+        /// Merge-key values of `$patch: delete` items.
         var deletedKeys: [JSONValue] = []
+        /// Set by a `$patch: replace` item: the kept items are the whole list.
         var replaceAll = false
+    }
+
+    /// The kept items alone, cleaned of directives and nulls: the list when it is replaced.
+    private static func cleaned(_ items: ListItems, field: MergeField, path: String) throws(PatchError) -> [JSONValue] {
+        let elementField = MergeField(schema: field.schema)
+        var replaced: [JSONValue] = []
+        for (position, item) in items.kept {
+            replaced.append(try mergeValue(nil, item, field: elementField, path: "\(path)[\(position)]"))
+        }
+        return replaced
+    }
+
+    /// Splits out the list directives: `$patch: delete` items become deleted keys, a
+    /// `$patch: replace` item sets `replaceAll`, `$patch: merge` is dropped from its item.
+    private static func listItems(_ patch: [JSONValue], mergeKey: String?, path: String) throws(PatchError) -> ListItems {
+        var items = ListItems()
         for (position, element) in patch.enumerated() {
             let place = "\(path)[\(position)]"
             guard case .object(var members) = element else {
                 if let mergeKey {
                     throw .malformed("\(place): a list merged by \(JSON.quoted(mergeKey)) holds objects, found \(element.kindName)")
                 }
-                kept.append(element)
+                items.kept.append((position, element))
                 continue
             }
             if let directive = members[Self.directiveKey] {
@@ -311,11 +321,11 @@ private enum Merger {
                         guard let key = members[mergeKey] else {
                             throw .malformed("\(place): a $patch: delete item does not contain the merge key \(JSON.quoted(mergeKey))")
                         }
-                        deletedKeys.append(key)
+                        items.deletedKeys.append(key)
                     }
                     continue
                 case .string("replace"):
-                    replaceAll = true
+                    items.replaceAll = true
                     continue
                 case .string("merge"):
                     break
@@ -326,9 +336,9 @@ private enum Merger {
             if let mergeKey, members[mergeKey] == nil {
                 throw .malformed("\(place): \(JSON.serialize(.object(members))) does not contain declared merge key: \(mergeKey)")
             }
-            kept.append(.object(members))
+            items.kept.append((position, .object(members)))
         }
-        return (kept, deletedKeys, replaceAll)
+        return items
     }
 
     /// Drops the members of `result` that `$retainKeys` does not list; the patch may set only

@@ -25,14 +25,22 @@ public struct SelectorError: Error, Sendable, Equatable, CustomStringConvertible
 
 /// A conjunction of label requirements.
 public struct LabelSelector: Sendable, Equatable, CustomStringConvertible {
-    /// How one requirement compares a label.
+    /// How one requirement compares a label. The raw value is the operator's spelling in the
+    /// query string; `exists` is spelled by the bare key and `doesNotExist` by a `!` before it.
     public enum Operator: String, Sendable, Equatable {
+        /// `key=value` (`matchLabels` entries too).
         case equals = "="
+        /// `key==value`, the same test as `=`, kept apart so the selector renders as written.
         case doubleEquals = "=="
+        /// `key!=value`; true when the label is missing.
         case notEquals = "!="
+        /// `key in (a,b)`, `operator: In`.
         case `in` = "in"
+        /// `key notin (a,b)`, `operator: NotIn`; true when the label is missing.
         case notIn = "notin"
+        /// `key`, `operator: Exists`.
         case exists = "exists"
+        /// `!key`, `operator: DoesNotExist`.
         case doesNotExist = "!"
     }
 
