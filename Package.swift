@@ -48,6 +48,8 @@ let package = Package(
         // build, so this one small target is compiled for testing there too.
         // The apiserver's pure core: selectors, patches, registry, defaults, validation, tables.
         .target(name: "KubeAPI", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
+        // The apiserver's shell: HTTP, objects in the store, watches.
+        .target(name: "APIServer", dependencies: ["Base", "Wire", "Net", "EtcdClient", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "EtcdClient"], swiftSettings: strictSettings),
@@ -56,7 +58,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner", "Scenario"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner", "Scenario", "APIServer"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "RunnerTests", dependencies: ["Base", "Linearizability", "Runner", "Scenario"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Base", "Topology", "Linearizability", "Scenario"]),
         .testTarget(name: "KubeAPITests", dependencies: ["Base", "Wire", "KubeAPI"]),
+        .testTarget(name: "APIServerTests", dependencies: ["Base", "Net", "EtcdServer", "KubeAPI", "APIServer"]),
         .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

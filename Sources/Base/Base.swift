@@ -22,6 +22,19 @@ public enum Time {
         return tenths % 10 == 0 ? "\(tenths / 10)s" : "\(tenths / 10).\(tenths % 10)s"
     }
 
+    /// Seconds with a fixed number of decimals, truncated, for tables: `seconds(1_250_000_000, decimals: 2)`
+    /// is `1.25s`. Negative values get a minus sign.
+    public static func seconds(_ value: Nanoseconds, decimals: Int) -> String {
+        precondition((0...9).contains(decimals), "decimals \(decimals) must be 0...9")
+        if value < 0 { return "-" + seconds(-value, decimals: decimals) }
+        var unit: Nanoseconds = 1
+        for _ in 0..<decimals { unit *= 10 }
+        let scaled = value / (second / unit)
+        guard decimals > 0 else { return "\(scaled)s" }
+        let fraction = String(scaled % unit)
+        return "\(scaled / unit)." + String(repeating: "0", count: decimals - fraction.count) + fraction + "s"
+    }
+
     /// Parses `150ms`, `2s`, `1m`, `500us`, `1000ns`. Returns nil for anything else.
     public static func parse(_ text: String) -> Nanoseconds? {
         let units: [(String, Nanoseconds)] = [

@@ -7,6 +7,7 @@
 
 import Base
 import Foundation
+import Synchronization
 import Wire
 
 /// One HTTP/1.1 connection to one endpoint (Net's client, or a fake in tests).
@@ -413,7 +414,7 @@ extension EtcdClient {
     /// Watches `key` (or every key under it with `prefix`) from `revision` (0: from now), calling
     /// `onEvents` with each message's events until it returns false or the stream ends. Returns
     /// the reason the server gave if it cancelled the watch (compaction), nil otherwise.
-    public func watch(_ key: String, prefix: Bool = false, revision: Int64 = 0, prevKV: Bool = false,
+    public func watch(_ key: String, prefix: Bool = false, revision: Int64 = 0, prevKV: Bool = false, cancel: WatchCancel? = nil,
         onEvents: @escaping ([WatchEvent]) -> Bool) throws(EtcdClientError) -> String?
     {
         var create: JSONObject = ["key": Fields.base64(key)]
@@ -429,6 +430,8 @@ extension EtcdClient {
         } catch {
             throw .transport(endpoint: endpoint, error)
         }
+        if let cancel, !cancel.register(connection) { return nil }
+        defer { cancel?.unregister() }
         var pending: [UInt8] = []
         var cancelReason: String?
         var failure: EtcdClientError?
@@ -466,3 +469,36 @@ extension EtcdClient {
         return cancelReason
     }
 }
+
+/// Ends a running `watch` from another thread (a client that went away, a deadline): the watch
+/// returns nil as soon as its blocked read fails. Cancelling before the watch starts makes it
+/// return at once.
+public final class WatchCancel: Sendable {
+    private let state = Mutex<(cancelled: Bool, connection: UncheckedConnection?)>((false, nil))
+
+    public init() {}
+
+    public var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    public func cancel() {
+        let connection = state.withLock { state -> UncheckedConnection? in
+            state.cancelled = true
+            return state.connection
+        }
+        connection?.value.interrupt()
+    }
+
+    /// False when already cancelled.
+    func register(_ connection: NetConnection) -> Bool {
+        state.withLock { state in
+            guard !state.cancelled else { return false }
+            state.connection = UncheckedConnection(value: connection)
+            return true
+        }
+    }
+
+    func unregister() { state.withLock { $0.connection = nil } }
+}
+
+/// The connection crosses threads only to be interrupted, which HTTPClient allows from any thread.
+struct UncheckedConnection: @unchecked Sendable { let value: NetConnection }

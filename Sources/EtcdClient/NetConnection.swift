@@ -27,6 +27,9 @@ final class NetConnection: EtcdHTTPConnection {
         }
     }
 
+    /// Wakes a `stream` call blocked on another thread.
+    func interrupt() { client.interrupt() }
+
     /// Streams a chunked response (watch, keepalive), one chunk per call of `onChunk`.
     func stream(path: String, body: [UInt8], idleTimeout: Nanoseconds, onChunk: ([UInt8]) -> Bool) throws(EtcdTransportFailure) -> Int {
         do {

@@ -5,6 +5,7 @@
 
 import Base
 import Glibc
+import Synchronization
 
 public struct HTTPResponse: Sendable {
     public var status: Int
@@ -39,6 +40,8 @@ public final class HTTPClient {
     private var fd: Int32 = -1
     private var buffer: [UInt8] = []
     private var start = 0
+    /// The descriptor a `stream` call is reading, for `interrupt` from another thread.
+    private let streamingFD = Atomic<Int32>(-1)
 
     public init(endpoint: Endpoint, connectTimeout: Nanoseconds = 2 * Time.second, responseBytesMax: Int = 64 << 20) {
         self.endpoint = endpoint
@@ -48,6 +51,13 @@ public final class HTTPClient {
     }
 
     deinit { disconnect() }
+
+    /// Ends a `stream` call blocked on another thread: its read fails at once (shutdown, not
+    /// close — the streaming thread still owns and closes the descriptor). Safe from any thread.
+    public func interrupt() {
+        let current = streamingFD.load(ordering: .sequentiallyConsistent)
+        if current >= 0 { shutdown(current, Int32(SHUT_RDWR)) }
+    }
 
     public func disconnect() {
         if fd >= 0 { close(fd) }
@@ -157,6 +167,8 @@ public final class HTTPClient {
             disconnect()
             return status
         }
+        streamingFD.store(fd, ordering: .sequentiallyConsistent)
+        defer { streamingFD.store(-1, ordering: .sequentiallyConsistent) }
         while true {
             guard let chunk = try readChunk(deadline: MonotonicClock.now() + idleTimeout) else { break }
             if !onChunk(chunk) {

@@ -122,7 +122,7 @@ public enum HAVerify {
         return HARow(size: size, fault: fault, failed: failed, expected: expected, observed: observed, recovery: recovery, holds: problems.isEmpty, problems: problems)
     }
 
-    public static func seconds(_ value: Nanoseconds) -> String { String(format: "%.2fs", Double(value) / 1e9) }
+    public static func seconds(_ value: Nanoseconds) -> String { Time.seconds(value, decimals: 2) }
 
     /// The table as printed.
     public static func table(_ rows: [HARow]) -> String {

@@ -66,8 +66,5 @@ public enum LeaderTimeline {
     }
 
     static func show(_ change: LeaderChange) -> String { "\(change.leader ?? "no leader") at \(seconds(change.time))" }
-    static func seconds(_ time: Nanoseconds) -> String {
-        let tenths = time / (100 * Time.millisecond)
-        return "\(tenths / 10).\(tenths % 10)s"
-    }
+    static func seconds(_ time: Nanoseconds) -> String { Time.seconds(time, decimals: 1) }
 }

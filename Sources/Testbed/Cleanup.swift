@@ -12,6 +12,10 @@ public enum Cleanup {
     /// not answer, does the supervisor's work from the record.
     public static func down(_ directory: ClusterDirectory, log: (String) -> Void) {
         let record = try? directory.load()
+        if let record, let merged = try? String(contentsOfFile: directory.mergedKubeconfigMarker, encoding: .utf8) {
+            let servers = record.apiservers
+            if !servers.isEmpty { Kubeconfig.unmerge(cluster: record.name, servers: servers, from: merged) }
+        }
         if let record, let control = record.supervisorControl, let endpoint = try? Endpoint(parsing: control),
             let supervisor = record.supervisor, matches(supervisor)
         {

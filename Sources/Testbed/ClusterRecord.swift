@@ -17,10 +17,14 @@ public struct HostLaunch: Codable, Sendable, Equatable {
     public var dataDirectory: String
     /// A port whose GET /health answering `"health":"true"` means the host is ready (etcd).
     public var healthPort: Int?
+    /// Where on `healthPort` to ask: etcd's `/health` (ready when it says `"health":"true"`) or
+    /// the apiserver's `/readyz` (ready when it says `ok`).
+    public var healthPath: String?
 
     public init(name: String, role: String, executable: String, arguments: [String], ports: [Int],
-        dataDirectory: String, healthPort: Int?)
+        dataDirectory: String, healthPort: Int?, healthPath: String? = nil)
     {
+        self.healthPath = healthPath
         self.name = name
         self.role = role
         self.executable = executable
@@ -71,6 +75,13 @@ public struct ClusterRecord: Codable, Sendable, Equatable {
     public var state: String
 
     public func host(_ name: String) -> HostRecord? { hosts.first { $0.name == name } }
+
+    /// The cluster's apiservers: host name and URL (through the proxy), in topology order.
+    public var apiservers: [(host: String, url: String)] {
+        hosts.filter { $0.role == "apiserver" }.compactMap { host in
+            host.launch.healthPort.map { (host.name, "http://\(host.serviceAddress):\($0)") }
+        }
+    }
 }
 
 /// Where clusters live on disk.
@@ -97,6 +108,9 @@ public struct ClusterDirectory: Sendable {
     public var recordPath: String { path + "/cluster.json" }
     public var tracePath: String { path + "/trace.jsonl" }
     public var logsPath: String { path + "/logs" }
+    public var kubeconfigPath: String { path + "/kubeconfig" }
+    /// Present when `up --merge-kubeconfig` added the cluster to a user's kubeconfig; holds its path.
+    public var mergedKubeconfigMarker: String { path + "/kubeconfig-merged-into" }
     public var dataPath: String { path + "/data" }
     public func logPath(_ host: String) -> String { logsPath + "/" + host + ".log" }
 

@@ -235,11 +235,17 @@ public final class Supervisor: @unchecked Sendable {
     /// Waits until every host with a health port answers healthy through the proxy.
     public func waitReady(timeout: Nanoseconds) -> Bool {
         let deadline = Date().addingTimeInterval(Double(timeout) / 1e9)
-        let checks = snapshot.hosts.compactMap { host in host.launch.healthPort.map { Endpoint(host: host.serviceAddress, port: UInt16($0)) } }
-        for endpoint in checks {
+        let checks = snapshot.hosts.compactMap { host in
+            host.launch.healthPort.map { (Endpoint(host: host.serviceAddress, port: UInt16($0)), host.launch.healthPath ?? "/health") }
+        }
+        for (endpoint, path) in checks {
             while true {
                 let client = HTTPClient(endpoint: endpoint, connectTimeout: 200 * Time.millisecond)
-                if let response = try? client.get("/health", timeout: Time.second), response.text.contains("\"true\"") { break }
+                if let response = try? client.get(path, timeout: Time.second),
+                    response.status == 200 && (response.text.contains("\"true\"") || response.text == "ok")
+                {
+                    break
+                }
                 if Date() > deadline { return false }
                 usleep(20_000)
             }

@@ -84,6 +84,13 @@ extension Program {
     /// Real etcd, as an external host's program would spell it.
     public static let realEtcd = Program(path: debianEtcdPath, arguments: etcdArgumentTemplates)
 
+    /// The apiserver's flags, as templates: the store through every etcd host's service address.
+    public static let apiserverArgumentTemplates: [String] = [
+        "--etcd-servers", "{{etcd_endpoints}}",
+        "--listen", "{{listen_client_url}}",
+        "--advertise-address", "{{client_url}}",
+    ]
+
     /// The built-in store: `faultline etcd` with etcd's flags.
     public static func builtinEtcd(faultline: String) -> Program {
         Program(path: faultline, arguments: ["etcd"] + etcdArgumentTemplates)
@@ -93,8 +100,8 @@ extension Program {
 extension Topology {
     /// The command that starts `host`: its program for external hosts, etcd for role etcd (the
     /// implementation `etcd` chooses), with the host's flags appended. Nil for roles that have no
-    /// built-in daemon yet (the Kubernetes roles).
-    public func launchCommand(for host: Host, plan: AddressPlan, etcd: EtcdImplementation) -> LaunchCommand? {
+    /// built-in daemon yet. The apiserver is `faultline apiserver` from `faultline` (nil: none).
+    public func launchCommand(for host: Host, plan: AddressPlan, etcd: EtcdImplementation, faultline: String? = nil) -> LaunchCommand? {
         let program: Program
         switch host.role {
         case .external:
@@ -107,7 +114,10 @@ extension Topology {
             case .builtin(let faultline): program = .builtinEtcd(faultline: faultline)
             case .real(let path): program = Program(path: path, arguments: Program.etcdArgumentTemplates)
             }
-        case .apiserver, .scheduler, .controllerManager, .kubelet, .kubeProxy:
+        case .apiserver:
+            guard let faultline = faultline ?? { if case .builtin(let path) = etcd { path } else { nil } }() else { return nil }
+            program = Program(path: faultline, arguments: ["apiserver"] + Program.apiserverArgumentTemplates)
+        case .scheduler, .controllerManager, .kubelet, .kubeProxy:
             return nil
         }
         let arguments = (program.arguments + host.flags).map { render($0, for: host, plan: plan) }

@@ -26,6 +26,7 @@ enum TestbedCommand {
 
     static let upHelp = """
         usage: faultline up TOPOLOGY [--name C] [--impl builtin|etcd] [--timing PROFILE] [--loopback] [--timeout 60s]
+                                     [--merge-kubeconfig]
 
         Brings a cluster up: one network namespace per host behind the fault proxy, each host's
         program started and supervised. Prints the hosts and their service addresses once every
@@ -33,6 +34,10 @@ enum TestbedCommand {
         root, or with --loopback, hosts get distinct 127.x addresses behind the same proxy
         (weaker isolation: see docs/testbed.md). --timing puts every host on one timing profile
         (default, fast, or one the topology defines).
+
+        A topology with apiservers also gets a kubeconfig (context faultline-<cluster>; see
+        'faultline kubeconfig'); --merge-kubeconfig adds its contexts to $KUBECONFIG or
+        ~/.kube/config and switches to it, as minikube does ('down' takes them out again).
         """
 
     static func up(_ arguments: [String]) -> Int32 {
@@ -40,6 +45,7 @@ enum TestbedCommand {
         var name: String?
         var impl = "builtin"
         var loopback = false
+        var mergeKubeconfig = false
         var timing: String?
         var timeout: Nanoseconds = 60 * Time.second
         var remaining = arguments[...]
@@ -59,6 +65,8 @@ enum TestbedCommand {
                 timeout = parsed
             case "--loopback":
                 loopback = true
+            case "--merge-kubeconfig":
+                mergeKubeconfig = true
             case "--timing":
                 guard let value = remaining.popFirst() else { return fail("--timing needs a profile name like fast") }
                 timing = value
@@ -128,14 +136,15 @@ enum TestbedCommand {
         var launches: [HostLaunch] = []
         for host in topology.hosts {
             guard let command = topology.launchCommand(for: host, plan: addressPlan,
-                etcd: impl == "etcd" ? .real() : .builtin(faultline: faultline))
+                etcd: impl == "etcd" ? .real() : .builtin(faultline: faultline), faultline: faultline)
             else {
                 return fail("host '\(host.name)' has role \(host.role.rawValue), which has no built-in daemon yet; give it a program or use a topology without it")
             }
             let ports = [host.clientPort, host.peerPort].compactMap { $0 }
             launches.append(HostLaunch(name: host.name, role: host.plays.rawValue, executable: command.executable,
                 arguments: command.arguments, ports: ports, dataDirectory: addresses[host.name]!.dataDirectory,
-                healthPort: host.playsEtcd ? host.clientPort : nil))
+                healthPort: host.playsEtcd || host.plays == .apiserver ? host.clientPort : nil,
+                healthPath: host.plays == .apiserver ? "/readyz" : "/health"))
         }
         // Hand the plan to a detached supervisor, then wait for it to report the cluster ready.
         let began = MonotonicClock.now()
@@ -169,6 +178,9 @@ enum TestbedCommand {
                 let elapsed = Double(MonotonicClock.now() - began) / 1e9
                 printStatus(record)
                 print(String(format: "cluster '%@' %@ in %.2f s", cluster, record.state == "ready" ? "ready" : "up but not ready", elapsed))
+                if let problem = writeKubeconfig(record, directory: directory, merge: mergeKubeconfig) {
+                    FileHandle.standardError.write(Data("warning: \(problem)\n".utf8))
+                }
                 return record.state == "ready" ? 0 : 1
             }
             if !supervisor.isRunning {
@@ -186,6 +198,50 @@ enum TestbedCommand {
             usleep(20_000)
         }
         return fail("cluster '\(cluster)' was not ready within \(timeout / Time.second) s; see \(directory.path)/logs (faultline down \(cluster) removes it)", code: 1)
+    }
+
+    /// The cluster's kubeconfig, when it has apiservers; merged into the user's with `merge`.
+    static func writeKubeconfig(_ record: ClusterRecord, directory: ClusterDirectory, merge: Bool) -> String? {
+        let servers = record.apiservers
+        guard !servers.isEmpty else { return merge ? "--merge-kubeconfig: the topology has no apiserver" : nil }
+        do {
+            try Kubeconfig.render(cluster: record.name, servers: servers).write(toFile: directory.kubeconfigPath, atomically: true, encoding: .utf8)
+        } catch {
+            return "cannot write \(directory.kubeconfigPath): \(error)"
+        }
+        print("kubeconfig: \(directory.kubeconfigPath) (kubectl --kubeconfig \(directory.kubeconfigPath) get ns)")
+        guard merge else { return nil }
+        let target = Kubeconfig.userPath
+        if let problem = Kubeconfig.merge(cluster: record.name, servers: servers, into: target) { return problem }
+        try? target.write(toFile: directory.mergedKubeconfigMarker, atomically: true, encoding: .utf8)
+        print("merged into \(target); current context faultline-\(record.name)")
+        return nil
+    }
+
+    static func kubeconfig(_ arguments: [String]) -> Int32 {
+        var clusterName: String?
+        var remaining = arguments[...]
+        while let argument = remaining.popFirst() {
+            switch argument {
+            case "-c", "--cluster":
+                guard let value = remaining.popFirst() else { return fail("kubeconfig: \(argument) needs a cluster name") }
+                clusterName = value
+            case "-h", "--help":
+                print("usage: faultline kubeconfig [-c CLUSTER]\n\nPrints the path of the cluster's kubeconfig (written by 'up' for topologies with apiservers).")
+                return 0
+            default: return fail("kubeconfig: unknown argument '\(argument)' (usage: faultline kubeconfig [-c CLUSTER])")
+            }
+        }
+        switch cluster(clusterName) {
+        case .success(let directory):
+            guard FileManager.default.fileExists(atPath: directory.kubeconfigPath) else {
+                return fail("cluster '\(directory.name)' has no kubeconfig: its topology has no apiserver")
+            }
+            print(directory.kubeconfigPath)
+            return 0
+        case .failure(let code):
+            return code.code
+        }
     }
 
     /// Claims the lowest cluster slot no recorded cluster, no claim and no leftover link uses.

@@ -12,6 +12,7 @@ let usage = """
       sim          run the deterministic simulator (one seed, a sweep, a determinism check)
       check        check a history file for linearizability
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
+      apiserver    run a Kubernetes apiserver over any etcd v3 store (kubectl works against it)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
       run          run a chaos scenario (Chaos/*.yaml) on a real cluster; check it; write the report
@@ -21,6 +22,7 @@ let usage = """
       status       a cluster's hosts, addresses, PIDs and states (-o json for scripts)
       fault        break it: partition, isolate, cut, latency, kill, pause, restart, heal, list
       logs         a host's captured output
+      kubeconfig   the path of a cluster's kubeconfig (for topologies with apiservers)
       down         take a cluster down (--all: everything Faultline left behind)
       topology     check topology files ('topology check FILE...') or show one resolved ('topology show FILE')
       proxy        run the fault proxy daemon (routes from a JSON file, rules over its HTTP control API)
@@ -45,6 +47,10 @@ case "check":
     exit(CheckCommand.run(arguments))
 case "etcd":
     exit(EtcdCommand.run(arguments))
+case "apiserver":
+    exit(APIServerCommand.run(arguments))
+case "kubeconfig":
+    exit(TestbedCommand.kubeconfig(arguments))
 case "etcdctl":
     exit(EtcdctlCommand.run(arguments))
 case "crash-test":

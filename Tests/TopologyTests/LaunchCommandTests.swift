@@ -89,10 +89,18 @@ import Topology
         #expect(watcher?.arguments == ["--endpoints=http://10.0.0.1:12379,http://10.0.0.2:2379"])
     }
 
-    @Test func kubernetesRolesHaveNoBuiltInCommandYet() throws {
-        let topology = try load(etcd3() + "\n  - {name: api, role: apiserver}")
+    @Test func theApiserverReachesEveryEtcdHostAndOtherKubernetesRolesWait() throws {
+        let topology = try load(etcd3() + "\n  - {name: api, role: apiserver}\n  - {name: sched, role: scheduler}")
         let api = try #require(topology.host(named: "api"))
-        #expect(topology.launchCommand(for: api, plan: plan(for: topology), etcd: .builtin(faultline: "faultline")) == nil)
+        let plan = plan(for: topology)
+        let command = try #require(topology.launchCommand(for: api, plan: plan, etcd: .real(), faultline: "/opt/fl/faultline"))
+        #expect(command.executable == "/opt/fl/faultline" && command.arguments.first == "apiserver")
+        let servers = command.arguments[command.arguments.firstIndex(of: "--etcd-servers")! + 1]
+        #expect(servers.split(separator: ",").count == 3, "\(servers)")
+        // With real etcd and no faultline path there is nothing to run it from.
+        #expect(topology.launchCommand(for: api, plan: plan, etcd: .real()) == nil)
+        let scheduler = try #require(topology.host(named: "sched"))
+        #expect(topology.launchCommand(for: scheduler, plan: plan, etcd: .builtin(faultline: "faultline")) == nil)
     }
 
     @Test func ipv6AddressesAreBracketed() throws {

@@ -13,6 +13,7 @@ public enum StatusReason: String, Sendable, Equatable {
     case notFound = "NotFound"
     case alreadyExists = "AlreadyExists"
     case conflict = "Conflict"
+    case forbidden = "Forbidden"
     case invalid = "Invalid"
     case badRequest = "BadRequest"
     case unsupportedMediaType = "UnsupportedMediaType"
@@ -207,6 +208,14 @@ extension StatusError {
     }
 
     /// 400 for a request the server cannot read (malformed JSON, a bad selector, a bad patch).
+    /// 403: the request is understood but refused (content in a namespace being deleted).
+    public static func forbidden(resource: String, group: String = "", name: String, _ reason: String) -> StatusError {
+        StatusError(
+            code: 403, reason: .forbidden,
+            message: "\(qualified(resource, group: group)) \(JSON.quoted(name)) is forbidden: \(reason)",
+            details: StatusDetails(name: name, group: detailsGroup(group), kind: resource))
+    }
+
     public static func badRequest(_ message: String) -> StatusError {
         StatusError(code: 400, reason: .badRequest, message: message)
     }

@@ -1,0 +1,199 @@
+//! APIServer: a Kubernetes apiserver over the etcd-compatible store, enough for real kubectl
+//! and for the controllers and kubelets of this project.
+//!
+//! A thin shell: the HTTP server (a thread per connection) hands each request to `route`, which
+//! reads the path (`KubeAPI.APIPath`) and calls the verb's handler. The handlers do the I/O —
+//! objects in the store (`ObjectStore`), watches (`WatchHub`) — and leave every decision that
+//! needs no I/O to `KubeAPI`: selectors, patches, defaults, validation, tables, discovery.
+//! Several apiservers can share one store: they keep no state of their own beyond connections.
+
+import Base
+import EtcdClient
+import Foundation
+import KubeAPI
+import Net
+import Synchronization
+import Wire
+
+public struct APIServerConfiguration: Sendable {
+    /// Where to listen (plain HTTP: kubectl sends no credentials over it, so none are checked).
+    public var listen = Endpoint(host: "127.0.0.1", port: 6443)
+    /// The address clients are told to use (discovery's serverAddressByClientCIDRs).
+    public var advertise: String?
+    /// Store endpoints, `http://host:port`; requests fail over between them.
+    public var etcdServers: [String] = ["http://127.0.0.1:2379"]
+    public var etcdPrefix = "/registry"
+    /// Cluster IPs for Services come from this range.
+    public var serviceClusterIPRange = "10.96.0.0/12"
+    /// How long a store request may take before the client gets 504 (kube-apiserver: 60 s).
+    public var requestTimeout: Nanoseconds = 60 * Time.second
+    /// A watch without `timeoutSeconds` ends after this (kube-apiserver: 30–60 min, randomised).
+    public var watchTimeout: Nanoseconds = 30 * 60 * Time.second
+    /// Grace for a pod that has no node when deleted: none, as the real server does.
+    public var log: @Sendable (String) -> Void = { print($0) }
+
+    public init() {}
+}
+
+public final class APIServer: Sendable {
+    public let configuration: APIServerConfiguration
+    let store: ObjectStore
+    let watches = WatchHub()
+    let clusterIPs: ClusterIPAllocator
+    /// Set once the system namespaces exist (`/readyz` waits for it).
+    let bootstrapped = Atomic<Bool>(false)
+    private let server: HTTPServer
+
+    public init(configuration: APIServerConfiguration) throws(APIServerError) {
+        self.configuration = configuration
+        store = ObjectStore(endpoints: configuration.etcdServers, prefix: configuration.etcdPrefix,
+            requestTimeout: configuration.requestTimeout)
+        guard let allocator = ClusterIPAllocator(cidr: configuration.serviceClusterIPRange) else {
+            throw APIServerError("--service-cluster-ip-range '\(configuration.serviceClusterIPRange)' is not an IPv4 CIDR like 10.96.0.0/12")
+        }
+        clusterIPs = allocator
+        var limits = HTTPServer.Limits()
+        limits.bodyBytesMax = 3 << 20  // kube-apiserver's default max request body
+        limits.idleTimeout = 90 * Time.second
+        let box = WeakServer()
+        server = HTTPServer(endpoint: configuration.listen, limits: limits) { request, responder in
+            box.server?.route(request, responder)
+        }
+        box.server = self
+    }
+
+    public var port: UInt16 { server.port }
+
+    public func start() throws(NetError) {
+        watches.start()
+        try server.start()
+        configuration.log("apiserver ready on http://\(configuration.listen.host):\(server.port), store \(configuration.etcdServers.joined(separator: ","))")
+    }
+
+    public func stop() {
+        watches.stop()
+        server.stop()
+    }
+
+    /// Wall-clock now (the host's `FaultClock`, so clock-skew faults reach the apiserver), whole seconds.
+    func now() -> Int64 { Int64(FaultClock.shared.wallNow().timeIntervalSince1970) }
+
+    // MARK: - Routing
+
+    func route(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        let reply = Reply(responder)
+        switch APIPath.parse(request.path) {
+        case .version:
+            reply.json(200, KubeCore.versionDocument)
+        case .health(let kind):
+            // Ready means the store answers and the system namespaces exist; alive means serving.
+            if kind == "readyz" {
+                guard bootstrapped.load(ordering: .sequentiallyConsistent) else {
+                    return reply.text(500, "[-]poststarthook/bootstrap-namespaces failed: not finished\nreadyz check failed")
+                }
+                guard (try? store.get(store.key(resource: "namespaces", namespace: nil, name: "default"))) != nil else {
+                    return reply.text(500, "[-]etcd failed: the store does not answer\nreadyz check failed")
+                }
+            }
+            reply.text(200, "ok")
+        case .coreVersions:
+            reply.json(200, KubeCore.coreVersions(serverAddress: advertisedAddress(request)))
+        case .groups:
+            reply.json(200, KubeCore.groupList)
+        case .group(let group):
+            guard let document = KubeCore.group(group) else { return reply.failure(.unknownPath) }
+            reply.json(200, document)
+        case .groupVersion(let group, let version):
+            guard let document = KubeCore.resourceList(group: group, version: version) else { return reply.failure(.unknownPath) }
+            reply.json(200, document)
+        case .openAPIIndex:
+            reply.json(200, KubeCore.openAPIIndex)
+        case .openAPI(let group, let version):
+            guard let document = KubeCore.openAPI(group: group, version: version) else { return reply.failure(.unknownPath) }
+            reply.json(200, document)
+        case .resource(let target):
+            guard let resource = KubeCore.resource(group: target.group, version: target.version, plural: target.resource),
+                target.namespace == nil || resource.namespaced
+            else { return reply.failure(.unknownPath) }
+            let context = RequestContext(request: request, target: target, resource: resource, server: self)
+            do {
+                try handle(context, reply)
+            } catch {
+                reply.failure(error)
+            }
+        case .unknown:
+            reply.failure(.unknownPath)
+        }
+    }
+
+    private func advertisedAddress(_ request: HTTPRequest) -> String {
+        configuration.advertise ?? request.header("Host") ?? "\(configuration.listen.host):\(server.port)"
+    }
+
+    private func handle(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        let target = context.target
+        switch (context.request.method, target.name, target.subresource) {
+        case ("GET", nil, nil):
+            if context.query.flag("watch") { return try watch(context, reply) }
+            try list(context, reply)
+        case ("GET", .some, nil):
+            try get(context, reply)
+        case ("GET", .some, .some(let subresource)):
+            try getSubresource(subresource, context, reply)
+        case ("POST", nil, nil):
+            try create(context, reply)
+        case ("POST", .some, .some(let subresource)):
+            try postSubresource(subresource, context, reply)
+        case ("PUT", .some, let subresource):
+            try update(context, reply, subresource: subresource)
+        case ("PATCH", .some, let subresource):
+            try patch(context, reply, subresource: subresource)
+        case ("DELETE", .some, nil):
+            try delete(context, reply)
+        case ("DELETE", nil, nil):
+            try deleteCollection(context, reply)
+        default:
+            throw .methodNotAllowed(context.request.method)
+        }
+    }
+}
+
+public struct APIServerError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Lets the HTTP handler reach the server without a retain cycle.
+private final class WeakServer: @unchecked Sendable {
+    weak var server: APIServer?
+}
+
+/// What one resource request is about, read once.
+struct RequestContext {
+    let request: HTTPRequest
+    let target: ResourceTarget
+    let resource: ResourceDescriptor
+    let query: QueryParameters
+    let server: APIServer
+
+    init(request: HTTPRequest, target: ResourceTarget, resource: ResourceDescriptor, server: APIServer) {
+        self.request = request
+        self.target = target
+        self.resource = resource
+        self.server = server
+        query = QueryParameters(request.query)
+    }
+
+    var store: ObjectStore { server.store }
+    var wantsTable: Bool { ResponseShape.from(accept: request.header("Accept")) == .table }
+    var dryRun: Bool { query["dryRun"] == "All" }
+
+    /// The key of the object the path names.
+    var key: String {
+        precondition(target.name != nil, "key of a collection request \(request.path)")
+        return store.key(resource: resource.plural, namespace: target.namespace, name: target.name!)
+    }
+
+    /// The key prefix of the collection the path names (all namespaces when none is given).
+    var collectionPrefix: String { store.collectionPrefix(resource: resource.plural, namespace: target.namespace) }
+}

@@ -1,0 +1,281 @@
+//! The verbs on objects and collections: get, list, create, update (PUT), delete and
+//! deletecollection. Every write is one guarded store transaction on the revision the handler
+//! read, so a concurrent writer makes this one fail with 409 Conflict rather than be lost.
+
+import Base
+import KubeAPI
+import Wire
+
+extension APIServer {
+    // MARK: - Reads
+
+    func get(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        guard let stored = try load(context.key) else { throw .notFound(context.resource, name: context.target.name!) }
+        if context.wantsTable {
+            reply.json(200, KubeCore.table(context.resource, [stored.object], now: now(), includeObject: context.query["includeObject"] == "Object",
+                resourceVersion: String(stored.revision)))
+        } else {
+            reply.json(200, stored.object)
+        }
+    }
+
+    func list(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        let selector = try KubeCore.selector(context.query)
+        let listed: (items: [StoredObject], revision: Int64)
+        do { listed = try store.list(context.collectionPrefix) } catch { throw APIFailure(error) }
+        let items = listed.items.map(\.object).filter { selector.matches($0) }
+        if context.wantsTable {
+            reply.json(200, KubeCore.table(context.resource, items, now: now(), includeObject: context.query["includeObject"] == "Object",
+                resourceVersion: String(listed.revision)))
+            return
+        }
+        reply.json(200, .object([
+            "kind": .string(context.resource.listKind), "apiVersion": .string(context.resource.apiVersion),
+            "metadata": .object(["resourceVersion": .string(String(listed.revision))]),
+            "items": .array(items),
+        ]))
+    }
+
+    func load(_ key: String) throws(APIFailure) -> StoredObject? {
+        do { return try store.get(key) } catch { throw APIFailure(error) }
+    }
+
+    // MARK: - Create
+
+    func create(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        guard let namespace = context.target.namespace ?? (context.resource.namespaced ? nil : "") else {
+            throw .methodNotAllowed("POST")
+        }
+        var object = try requestObject(context)
+        if !namespace.isEmpty {
+            if let given = object.string(at: "metadata.namespace"), !given.isEmpty, given != namespace {
+                throw .badRequest("the namespace of the provided object does not match the namespace sent on the request")
+            }
+            object.set("metadata.namespace", .string(namespace))
+        }
+        let created = try createObject(object, context)
+        reply.json(201, created)
+    }
+
+    /// Creates `object` in the collection the request names: server-set fields, defaults,
+    /// validation, a guarded create. Returns the object as stored (dry run: as it would be).
+    func createObject(_ incoming: JSONValue, _ context: RequestContext) throws(APIFailure) -> JSONValue {
+        let resource = context.resource
+        if let namespace = incoming.string(at: "metadata.namespace"), resource.namespaced {
+            try requireNamespace(namespace, creating: resource, name: incoming.string(at: "metadata.name") ?? "")
+        }
+        var object = KubeCore.prepareForCreate(incoming, resource: resource, now: now(), uid: Identifiers.uid(),
+            generatedSuffix: Identifiers.nameSuffix())
+        object = KubeCore.defaulted(object, resource: resource)
+        let name = object.string(at: "metadata.name") ?? ""
+        let causes = KubeCore.validate(object, old: nil, resource: resource)
+        guard causes.isEmpty else { throw .invalid(resource, name: name, causes: causes) }
+        if resource.plural == "services" && resource.group.isEmpty { object = try assignClusterIP(object) }
+        if context.dryRun { return object }
+        let key = store.key(resource: resource.plural, namespace: object.string(at: "metadata.namespace"), name: name)
+        let outcome: (revision: Int64?, current: StoredObject?)
+        do { outcome = try store.write(key, object, ifRevision: 0) } catch { throw APIFailure(error) }
+        guard let revision = outcome.revision else { throw .alreadyExists(resource, name: name) }
+        object.set("metadata.resourceVersion", .string(String(revision)))
+        return object
+    }
+
+    /// Creation in a namespace needs the namespace, and not one being deleted.
+    func requireNamespace(_ namespace: String, creating resource: ResourceDescriptor, name: String) throws(APIFailure) {
+        guard let stored = try load(store.key(resource: "namespaces", namespace: nil, name: namespace)) else {
+            throw .namespaceNotFound(namespace)
+        }
+        if stored.object.string(at: "status.phase") == "Terminating" {
+            throw .forbidden(resource, name: name,
+                "unable to create new content in namespace \(namespace) because it is being terminated")
+        }
+    }
+
+    // MARK: - Update
+
+    func update(_ context: RequestContext, _ reply: Reply, subresource: String?) throws(APIFailure) {
+        guard subresource == nil || context.resource.subresourceNames.contains(subresource!) else { throw .unknownPath }
+        let incoming = try requestObject(context)
+        if subresource == "scale" { return try updateScale(context, reply, incoming: incoming) }
+        if let name = incoming.string(at: "metadata.name"), name != context.target.name! {
+            throw .badRequest("the name of the object (\(name)) does not match the name on the URL (\(context.target.name!))")
+        }
+        guard let current = try load(context.key) else { throw .notFound(context.resource, name: context.target.name!) }
+        if let expected = incoming.string(at: "metadata.resourceVersion"), !expected.isEmpty, expected != String(current.revision) {
+            throw .conflict(context.resource, name: context.target.name!)
+        }
+        guard let updated = try commitUpdate(incoming, over: current, context, subresource: subresource) else {
+            throw .conflict(context.resource, name: context.target.name!)
+        }
+        reply.json(200, updated)
+    }
+
+    /// Writes `incoming` over `current`: server-owned fields kept, status or spec taken from the
+    /// side the subresource allows, generation bumped on a spec change, defaults and validation.
+    /// Nil when someone wrote the object since `current` was read (the caller retries or answers 409).
+    func commitUpdate(_ incoming: JSONValue, over current: StoredObject, _ context: RequestContext, subresource: String?) throws(APIFailure)
+        -> JSONValue?
+    {
+        let resource = context.resource
+        var next = KubeCore.prepareForUpdate(incoming, current: current.object, resource: resource, subresource: subresource)
+        next = KubeCore.defaulted(next, resource: resource)
+        let causes = KubeCore.validate(next, old: current.object, resource: resource)
+        guard causes.isEmpty else { throw .invalid(resource, name: context.target.name!, causes: causes) }
+        if context.dryRun { return next }
+        // An object being deleted whose last finalizer is gone is deleted now (pods wait for their kubelet).
+        if next.value(at: "metadata.deletionTimestamp") != nil, KubeCore.finalizers(next).isEmpty, !resource.isPod {
+            let outcome: (revision: Int64?, current: StoredObject?)
+            do { outcome = try store.delete(context.key, ifRevision: current.revision) } catch { throw APIFailure(error) }
+            guard outcome.revision != nil else { return nil }
+            return next
+        }
+        let outcome: (revision: Int64?, current: StoredObject?)
+        do { outcome = try store.write(context.key, next, ifRevision: current.revision) } catch { throw APIFailure(error) }
+        guard let revision = outcome.revision else { return nil }
+        next.set("metadata.resourceVersion", .string(String(revision)))
+        return next
+    }
+
+    // MARK: - Delete
+
+    func delete(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        let options = try deleteOptions(context)
+        for _ in 0..<Self.writeAttempts {
+            guard let current = try load(context.key) else { throw .notFound(context.resource, name: context.target.name!) }
+            if let failed = options.preconditionFailure(current.object) { throw .conflictMessage(context.resource, name: context.target.name!, failed) }
+            if let result = try deleteObject(current, key: context.key, context, options: options) {
+                reply.json(200, result)
+                return
+            }
+        }
+        throw .conflict(context.resource, name: context.target.name!)
+    }
+
+    func deleteCollection(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        let options = try deleteOptions(context)
+        let selector = try KubeCore.selector(context.query)
+        let listed: (items: [StoredObject], revision: Int64)
+        do { listed = try store.list(context.collectionPrefix) } catch { throw APIFailure(error) }
+        var deleted: [JSONValue] = []
+        for item in listed.items where selector.matches(item.object) {
+            let key = store.key(resource: context.resource.plural, namespace: item.object.string(at: "metadata.namespace"),
+                name: item.object.string(at: "metadata.name") ?? "")
+            // One that changed meanwhile is left alone, as the real server's collection delete does.
+            if let result = try deleteObject(item, key: key, context, options: options) { deleted.append(result) }
+        }
+        reply.json(200, .object([
+            "kind": .string(context.resource.listKind), "apiVersion": .string(context.resource.apiVersion),
+            "metadata": .object(["resourceVersion": .string(String(listed.revision))]), "items": .array(deleted),
+        ]))
+    }
+
+    /// Deletes one object, or starts its graceful deletion. Nil when it changed since it was read.
+    func deleteObject(_ current: StoredObject, key: String, _ context: RequestContext, options: DeleteOptions) throws(APIFailure) -> JSONValue? {
+        let plan = KubeCore.deletion(of: current.object, resource: context.resource, gracePeriod: options.gracePeriodSeconds, now: now())
+        if context.dryRun { return current.object }
+        switch plan {
+        case .now:
+            if context.resource.plural == "namespaces" && context.resource.group.isEmpty {
+                try deleteNamespaceContents(current.object.string(at: "metadata.name") ?? "")
+            }
+            let outcome: (revision: Int64?, current: StoredObject?)
+            do { outcome = try store.delete(key, ifRevision: current.revision) } catch { throw APIFailure(error) }
+            guard outcome.revision != nil else { return nil }
+            return current.object
+        case .mark(let marked):
+            let outcome: (revision: Int64?, current: StoredObject?)
+            do { outcome = try store.write(key, marked, ifRevision: current.revision) } catch { throw APIFailure(error) }
+            guard let revision = outcome.revision else { return nil }
+            var result = marked
+            result.set("metadata.resourceVersion", .string(String(revision)))
+            return result
+        case .alreadyDeleting:
+            return current.object
+        }
+    }
+
+    /// Removes every namespaced object in `namespace` (the namespace controller's job in a real
+    /// cluster; here the delete itself does it, so `kubectl delete namespace` finishes).
+    func deleteNamespaceContents(_ namespace: String) throws(APIFailure) {
+        guard !namespace.isEmpty else { return }
+        for resource in KubeCore.storedNamespacedResources {
+            let listed: (items: [StoredObject], revision: Int64)
+            do { listed = try store.list(store.collectionPrefix(resource: resource, namespace: namespace)) } catch { throw APIFailure(error) }
+            for item in listed.items {
+                let key = store.key(resource: resource, namespace: namespace, name: item.object.string(at: "metadata.name") ?? "")
+                do { _ = try store.delete(key, ifRevision: item.revision) } catch { throw APIFailure(error) }
+            }
+        }
+    }
+
+    /// Patches and deletes retry this often when a concurrent writer wins the guard.
+    static let writeAttempts = 5
+
+    // MARK: - Request bodies
+
+    /// The request body as a JSON object of the request's kind (kind and apiVersion may be left out).
+    func requestObject(_ context: RequestContext) throws(APIFailure) -> JSONValue {
+        let type = (context.request.header("Content-Type") ?? "application/json").split(separator: ";").first.map { String($0).trimmingSpaces } ?? ""
+        guard type == "application/json" || type == "*/*" || type.isEmpty else { throw .unsupportedMediaType(type) }
+        let object = try parseJSON(context.request.body)
+        guard case .object = object else { throw .badRequest("the request body must be a JSON object, not \(object.kindName)") }
+        let expected = context.target.subresource == "scale" ? ("Scale", "autoscaling/v1") : (context.resource.kind, context.resource.apiVersion)
+        if let kind = object.string(at: "kind"), !kind.isEmpty, kind != expected.0 {
+            throw .badRequest("the kind in the data (\(kind)) does not match the expected kind (\(expected.0))")
+        }
+        if let version = object.string(at: "apiVersion"), !version.isEmpty, version != expected.1 {
+            throw .badRequest("the API version in the data (\(version)) does not match the expected API version (\(expected.1))")
+        }
+        return object
+    }
+
+    func parseJSON(_ body: [UInt8]) throws(APIFailure) -> JSONValue {
+        guard !body.isEmpty else { throw .badRequest("the request body is empty") }
+        do {
+            return try body.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSON.parse(bytes: buffer) }
+        } catch {
+            throw .badRequest("couldn't decode the request body as JSON: \(error)")
+        }
+    }
+
+    func deleteOptions(_ context: RequestContext) throws(APIFailure) -> DeleteOptions {
+        var options = DeleteOptions()
+        if !context.request.body.isEmpty {
+            let body = try parseJSON(context.request.body)
+            options.gracePeriodSeconds = body.integer(at: "gracePeriodSeconds")
+            options.uid = body.string(at: "preconditions.uid")
+            options.resourceVersion = body.string(at: "preconditions.resourceVersion")
+        }
+        if let text = context.query["gracePeriodSeconds"] {
+            guard let seconds = Int64(text), seconds >= 0 else { throw .badRequest("gracePeriodSeconds '\(text)' is not a whole number of seconds") }
+            options.gracePeriodSeconds = seconds
+        }
+        return options
+    }
+}
+
+struct DeleteOptions {
+    var gracePeriodSeconds: Int64?
+    var uid: String?
+    var resourceVersion: String?
+
+    /// The message of a failed precondition, nil when they hold.
+    func preconditionFailure(_ object: JSONValue) -> String? {
+        if let uid, let actual = object.string(at: "metadata.uid"), uid != actual {
+            return "Precondition failed: UID in precondition: \(uid), UID in object meta: \(actual)"
+        }
+        if let resourceVersion, let actual = object.string(at: "metadata.resourceVersion"), resourceVersion != actual {
+            return "Precondition failed: ResourceVersion in precondition: \(resourceVersion), ResourceVersion in object meta: \(actual)"
+        }
+        return nil
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var text = Substring(self)
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return String(text)
+    }
+}

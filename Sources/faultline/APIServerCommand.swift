@@ -1,0 +1,90 @@
+//! `faultline apiserver`: the Kubernetes apiserver daemon over any etcd v3 store (ours or real
+//! etcd 3.4). Plain HTTP, no authentication: over http kubectl sends no credentials anyway.
+//!
+//!     faultline apiserver --etcd-servers http://127.0.0.1:2379 --listen 127.0.0.1:6443
+
+import APIServer
+import Base
+import Dispatch
+import Foundation
+import Net
+
+enum APIServerCommand {
+    static let help = """
+        usage: faultline apiserver [--etcd-servers URLS] [--listen HOST:PORT] [--advertise-address HOST:PORT]
+                                   [--service-cluster-ip-range CIDR] [--etcd-prefix PREFIX]
+
+          --etcd-servers URLS              the store's client URLs, comma-separated (default http://127.0.0.1:2379)
+          --listen HOST:PORT               where to serve plain HTTP (default 127.0.0.1:6443); a URL is accepted too
+          --advertise-address HOST:PORT    the address discovery tells clients (default: the request's Host)
+          --service-cluster-ip-range CIDR  where Service cluster IPs come from (default 10.96.0.0/12)
+          --etcd-prefix PREFIX             the key prefix of every object (default /registry)
+
+        Prints "apiserver ready on http://HOST:PORT" once it serves; SIGTERM or SIGINT stops it.
+        Creates the namespaces default, kube-system, kube-public and kube-node-lease if the
+        store lacks them, as a real apiserver does at start.
+        """
+
+    static func parse(_ arguments: [String]) throws(CommandError) -> APIServerConfiguration {
+        var configuration = APIServerConfiguration()
+        var flags = FlagReader(arguments)
+        while let flag = flags.next() {
+            switch flag {
+            case "--etcd-servers":
+                let urls = try flags.value(flag).split(separator: ",").map(String.init)
+                guard !urls.isEmpty, urls.allSatisfy({ $0.hasPrefix("http://") }) else {
+                    throw CommandError("--etcd-servers takes http:// URLs, comma-separated (e.g. http://127.0.0.1:2379)")
+                }
+                configuration.etcdServers = urls
+            case "--listen":
+                var text = try flags.value(flag)
+                if text.hasPrefix("http://") { text.removeFirst("http://".count) }
+                do { configuration.listen = try Endpoint(parsing: text) } catch {
+                    throw CommandError("--listen takes HOST:PORT, e.g. 127.0.0.1:6443 (\(error.message))")
+                }
+            case "--advertise-address":
+                var text = try flags.value(flag)
+                if text.hasPrefix("http://") { text.removeFirst("http://".count) }
+                configuration.advertise = text
+            case "--service-cluster-ip-range": configuration.serviceClusterIPRange = try flags.value(flag)
+            case "--etcd-prefix":
+                let prefix = try flags.value(flag)
+                guard prefix.hasPrefix("/"), !prefix.hasSuffix("/") else {
+                    throw CommandError("--etcd-prefix must start with / and not end with one (got '\(prefix)')")
+                }
+                configuration.etcdPrefix = prefix
+            case "-h", "--help": throw CommandError("")
+            default: throw CommandError("unknown option '\(flag)'")
+            }
+        }
+        return configuration
+    }
+
+    static func run(_ arguments: [String]) -> Int32 {
+        var configuration: APIServerConfiguration
+        switch parsedOrExitCode({ () throws(CommandError) in try parse(arguments) }, command: "apiserver", help: help) {
+        case .success(let parsed): configuration = parsed
+        case .failure(let exit): return exit.code
+        }
+        configuration.log = { line in
+            let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+            FileHandle.standardError.write(Data("\(stamp) apiserver: \(line)\n".utf8))
+        }
+        let server: APIServer
+        do {
+            server = try APIServer(configuration: configuration)
+            try server.start()
+        } catch {
+            FileHandle.standardError.write(Data("faultline apiserver: \(error)\n".utf8))
+            return 1
+        }
+        FileHandle.standardOutput.write(Data("apiserver ready on http://\(configuration.listen.host):\(server.port)\n".utf8))
+        server.bootstrapInBackground()
+        let stopped = DispatchSemaphore(value: 0)
+        let signals = TerminationSignals.signal(stopped)
+        stopped.wait()
+        _ = signals
+        server.stop()
+        return 0
+    }
+}
