@@ -25,8 +25,9 @@ public struct APIServerConfiguration: Sendable {
     public var etcdPrefix = "/registry"
     /// Cluster IPs for Services come from this range.
     public var serviceClusterIPRange = "10.96.0.0/12"
-    /// How long a store request may take before the client gets 504 (kube-apiserver: 60 s).
-    public var requestTimeout: Nanoseconds = 60 * Time.second
+    /// How long one store request may take before it is given up (and a read tried on the next
+    /// member). Short, so that an isolated member costs a request seconds rather than a minute.
+    public var storeRequestTimeout: Nanoseconds = 5 * Time.second
     /// A watch without `timeoutSeconds` ends after this (kube-apiserver: 30–60 min, randomised).
     public var watchTimeout: Nanoseconds = 30 * 60 * Time.second
     /// Grace for a pod that has no node when deleted: none, as the real server does.
@@ -39,6 +40,7 @@ public final class APIServer: Sendable {
     public let configuration: APIServerConfiguration
     let store: ObjectStore
     let watches = WatchHub()
+    let namespaces = NamespaceCache()
     let clusterIPs: ClusterIPAllocator
     /// Set once the system namespaces exist (`/readyz` waits for it).
     let bootstrapped = Atomic<Bool>(false)
@@ -47,7 +49,7 @@ public final class APIServer: Sendable {
     public init(configuration: APIServerConfiguration) throws(APIServerError) {
         self.configuration = configuration
         store = ObjectStore(endpoints: configuration.etcdServers, prefix: configuration.etcdPrefix,
-            requestTimeout: configuration.requestTimeout)
+            requestTimeout: configuration.storeRequestTimeout)
         guard let allocator = ClusterIPAllocator(cidr: configuration.serviceClusterIPRange) else {
             throw APIServerError("--service-cluster-ip-range '\(configuration.serviceClusterIPRange)' is not an IPv4 CIDR like 10.96.0.0/12")
         }
@@ -66,11 +68,13 @@ public final class APIServer: Sendable {
 
     public func start() throws(NetError) {
         watches.start()
+        namespaces.start(store, log: configuration.log)
         try server.start()
         configuration.log("apiserver ready on http://\(configuration.listen.host):\(server.port), store \(configuration.etcdServers.joined(separator: ","))")
     }
 
     public func stop() {
+        namespaces.stop()
         watches.stop()
         server.stop()
     }

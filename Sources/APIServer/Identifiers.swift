@@ -5,7 +5,9 @@
 enum Identifiers {
     static func uid() -> String {
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        // Two draws of 64 bits, not sixteen of 8: each draw is a getrandom call.
+        let high = generator.next(), low = generator.next()
+        var bytes = (0..<16).map { index in UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> (8 * UInt64(index % 8))) }
         bytes[6] = bytes[6] & 0x0f | 0x40
         bytes[8] = bytes[8] & 0x3f | 0x80
         let hex = bytes.map { byte in String(byte >> 4, radix: 16) + String(byte & 0x0f, radix: 16) }.joined()
@@ -17,6 +19,10 @@ enum Identifiers {
 
     static func nameSuffix(length: Int = 5) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String((0..<length).map { _ in suffixAlphabet.randomElement(using: &generator)! })
+        var bits = generator.next()
+        return String((0..<length).map { _ in
+            defer { bits /= UInt64(suffixAlphabet.count) }
+            return suffixAlphabet[Int(bits % UInt64(suffixAlphabet.count))]
+        })
     }
 }

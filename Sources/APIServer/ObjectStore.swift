@@ -40,6 +40,9 @@ final class ObjectStore: Sendable {
     let endpoints: [String]
     let requestTimeout: Nanoseconds
     private let idle = Mutex<[UncheckedClient]>([])
+    /// Where new clients start: moved on past an endpoint that failed, so that one isolated or
+    /// dead member costs one timeout, not one per request.
+    private let preferred = Atomic<Int>(0)
     /// Idle clients kept for reuse; more threads than this just make new ones.
     static let idleClientsMax = 64
 
@@ -65,13 +68,13 @@ final class ObjectStore: Sendable {
     // MARK: - Reads
 
     func get(_ key: String) throws(StoreFailure) -> StoredObject? {
-        let result = try withClient { client throws(EtcdClientError) in try client.get(key) }
+        let result = try withClient(idempotent: true) { client throws(EtcdClientError) in try client.get(key) }
         return try result.kvs.first.map { kv throws(StoreFailure) in try decode(kv) }
     }
 
     /// Every object under `prefix`, and the store's revision the list is consistent with.
     func list(_ prefix: String) throws(StoreFailure) -> (items: [StoredObject], revision: Int64) {
-        let result = try withClient { client throws(EtcdClientError) in try client.get(prefix, prefix: true) }
+        let result = try withClient(idempotent: true) { client throws(EtcdClientError) in try client.get(prefix, prefix: true) }
         var items: [StoredObject] = []
         for kv in result.kvs { items.append(try decode(kv)) }
         return (items, result.header.revision)
@@ -83,7 +86,7 @@ final class ObjectStore: Sendable {
     /// Returns the new revision, or nil (and what is there now) when the guard failed.
     func write(_ key: String, _ object: JSONValue, ifRevision expected: Int64) throws(StoreFailure) -> (revision: Int64?, current: StoredObject?) {
         let text = JSON.serialize(Self.withoutResourceVersion(object))
-        let outcome = try withClient { client throws(EtcdClientError) in try client.put(key, text, ifModRevision: expected) }
+        let outcome = try withClient(idempotent: false) { client throws(EtcdClientError) in try client.put(key, text, ifModRevision: expected) }
         if outcome.succeeded { return (outcome.revision, nil) }
         return (nil, try outcome.current.map { kv throws(StoreFailure) in try decode(kv) })
     }
@@ -91,7 +94,7 @@ final class ObjectStore: Sendable {
     /// Deletes `key` if its mod revision is `expected`. Returns the revision of the delete, or
     /// nil (and what is there now) when the guard failed.
     func delete(_ key: String, ifRevision expected: Int64) throws(StoreFailure) -> (revision: Int64?, current: StoredObject?) {
-        let outcome = try withClient { client throws(EtcdClientError) in try client.delete(key, ifModRevision: expected) }
+        let outcome = try withClient(idempotent: false) { client throws(EtcdClientError) in try client.delete(key, ifModRevision: expected) }
         if outcome.succeeded { return (outcome.revision, nil) }
         return (nil, try outcome.current.map { kv throws(StoreFailure) in try decode(kv) })
     }
@@ -103,7 +106,7 @@ final class ObjectStore: Sendable {
     /// when the revision is gone.
     func watch(_ prefix: String, from revision: Int64, cancel: WatchCancel, onEvents: @escaping ([WatchEvent]) -> Bool) throws(StoreFailure) {
         // A watch holds its connection for as long as it runs: a client of its own.
-        let client = EtcdClient(endpoints: endpoints, timeout: requestTimeout)
+        let client = newClient()
         let reason: String?
         do {
             reason = try client.watch(prefix, prefix: true, revision: revision, prevKV: true, cancel: cancel, onEvents: onEvents)
@@ -138,16 +141,33 @@ final class ObjectStore: Sendable {
         return .object(top)
     }
 
-    private func withClient<T>(_ body: (EtcdClient) throws(EtcdClientError) -> T) throws(StoreFailure) -> T {
-        let client = idle.withLock { $0.popLast() }?.value ?? EtcdClient(endpoints: endpoints, timeout: requestTimeout)
-        do {
-            let result = try body(client)
-            idle.withLock { if $0.count < Self.idleClientsMax { $0.append(UncheckedClient(value: client)) } }
-            return result
-        } catch {
-            // A client that failed may hold a broken connection: let it go.
-            throw .unavailable("\(error)")
+    /// Runs `body` with a pooled client. A failure moves new clients on to the next endpoint;
+    /// an `idempotent` call (a read) is tried again there, once per endpoint. A write is not:
+    /// one that got no answer may have been applied, and the client must hear that it failed.
+    private func withClient<T>(idempotent: Bool, _ body: (EtcdClient) throws(EtcdClientError) -> T) throws(StoreFailure) -> T {
+        var lastError = ""
+        for _ in 0..<(idempotent ? endpoints.count : 1) {
+            let client = idle.withLock { $0.popLast() }?.value ?? newClient()
+            do {
+                let result = try body(client)
+                idle.withLock { if $0.count < Self.idleClientsMax { $0.append(UncheckedClient(value: client)) } }
+                return result
+            } catch {
+                // A client that failed may hold a broken connection: let it go, and start the
+                // next ones past the endpoint it used.
+                lastError = "\(error)"
+                if let failed = endpoints.firstIndex(of: client.currentEndpoint) {
+                    preferred.store((failed + 1) % endpoints.count, ordering: .relaxed)
+                }
+                idle.withLock { $0.removeAll() }
+            }
         }
+        throw .unavailable(lastError)
+    }
+
+    private func newClient() -> EtcdClient {
+        let start = preferred.load(ordering: .relaxed) % endpoints.count
+        return EtcdClient(endpoints: Array(endpoints[start...] + endpoints[..<start]), timeout: requestTimeout)
     }
 }
 

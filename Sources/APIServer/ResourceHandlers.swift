@@ -82,6 +82,12 @@ extension APIServer {
 
     /// Creation in a namespace needs the namespace, and not one being deleted.
     func requireNamespace(_ namespace: String, creating resource: ResourceDescriptor, name: String) throws(APIFailure) {
+        switch namespaces.phase(of: namespace) {
+        case "Active"?: return
+        case "Terminating"?:
+            throw .forbidden(resource, name: name, "unable to create new content in namespace \(namespace) because it is being terminated")
+        default: break  // not synced, or not seen yet: ask the store
+        }
         guard let stored = try load(store.key(resource: "namespaces", namespace: nil, name: namespace)) else {
             throw .namespaceNotFound(namespace)
         }

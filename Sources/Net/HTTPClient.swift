@@ -152,12 +152,12 @@ public final class HTTPClient {
 
     /// Streams a chunked response body: calls `onChunk` for each chunk until the server ends the
     /// stream, `onChunk` returns false, or the connection fails. Watch and lease keepalive use it.
-    public func stream(_ path: String, body: [UInt8], idleTimeout: Nanoseconds,
+    public func stream(_ path: String, method: String = "POST", body: [UInt8], idleTimeout: Nanoseconds,
         onChunk: ([UInt8]) -> Bool) throws(HTTPClientError) -> Int
     {
         if fd >= 0 && Socket.peerClosed(fd) { disconnect() }
         try connectIfNeeded()
-        try send("POST", path, body: body, contentType: "application/json", headers: [])
+        try send(method, path, body: method == "GET" ? nil : body, contentType: "application/json", headers: [])
         let headEnd = try readUntilHeadEnd(deadline: MonotonicClock.now() + idleTimeout)
         let headText = String(decoding: buffer[start..<headEnd], as: UTF8.self)
         start = headEnd + 4

@@ -70,6 +70,9 @@ enum APIServerCommand {
             let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt, formatOptions: [.withInternetDateTime, .withFractionalSeconds])
             FileHandle.standardError.write(Data("\(stamp) apiserver: \(line)\n".utf8))
         }
+        // Before any thread starts, so that every thread inherits the signal handling.
+        let stopped = DispatchSemaphore(value: 0)
+        let signals = TerminationSignals.signal(stopped)
         let server: APIServer
         do {
             server = try APIServer(configuration: configuration)
@@ -80,8 +83,6 @@ enum APIServerCommand {
         }
         FileHandle.standardOutput.write(Data("apiserver ready on http://\(configuration.listen.host):\(server.port)\n".utf8))
         server.bootstrapInBackground()
-        let stopped = DispatchSemaphore(value: 0)
-        let signals = TerminationSignals.signal(stopped)
         stopped.wait()
         _ = signals
         server.stop()

@@ -27,7 +27,8 @@ let usage = """
       topology     check topology files ('topology check FILE...') or show one resolved ('topology show FILE')
       proxy        run the fault proxy daemon (routes from a JSON file, rules over its HTTP control API)
       bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd),
-                   'bench proxy' (the fault proxy's latency and throughput against direct and socat)
+                   'bench proxy' (the fault proxy's latency and throughput against direct and socat),
+                   'bench apiserver' (creates, gets, lists, watch fan-out beside the store's raw put rate)
       scenario     check chaos scenario files ('scenario check FILE...') or show one resolved ('scenario show FILE')
       help     this text
 
@@ -73,8 +74,9 @@ case "bench":
     case "kv": exit(BenchKVCommand.run(Array(arguments.dropFirst())))
     case "failover": exit(BenchFailoverCommand.run(Array(arguments.dropFirst())))
     case "proxy": exit(BenchProxyCommand.run(Array(arguments.dropFirst())))
+    case "apiserver": exit(BenchAPIServerCommand.run(Array(arguments.dropFirst())))
     default:
-        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover, proxy)\n".utf8))
+        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover, proxy, apiserver)\n".utf8))
         exit(2)
     }
 case "up":

@@ -91,34 +91,7 @@ final class KubeHarness {
         throw HarnessError("the apiserver was not ready within 20 s")
     }
 
-    /// Runs kubectl; stdout and stderr apart, and the exit status.
-    @discardableResult
-    func kubectl(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-        process.arguments = arguments + ["--kubeconfig", kubeconfig, "--cache-dir", directory + "/cache"]
-        process.environment = ["HOME": directory + "/home", "PATH": "/usr/bin:/bin"]
-        let out = Pipe(), err = Pipe(), stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        try process.run()
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try stdin.fileHandleForWriting.close()
-        }
-        let outText = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, outText, errText)
-    }
-
-    /// kubectl that must succeed; its stdout.
-    func ok(_ arguments: String..., input: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try kubectl(arguments, input: input)
-        #expect(result.status == 0, "kubectl \(arguments.joined(separator: " ")) exited \(result.status): \(result.err)", sourceLocation: sourceLocation)
-        return result.out
-    }
+    var kubectl: Kubectl { Kubectl(kubeconfig: kubeconfig, home: directory + "/home", cacheDirectory: directory + "/cache") }
 
     /// A raw request to the apiserver (for what kubectl never sends).
     func raw(_ method: String, _ path: String, body: String, contentType: String = "application/json") throws -> (status: Int, text: String) {
@@ -141,4 +114,56 @@ final class KubeHarness {
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Real kubectl with a kubeconfig, a HOME and a cache directory of its own.
+struct Kubectl {
+    let kubeconfig: String
+    let home: String
+    let cacheDirectory: String
+    var context: String?
+
+    init(kubeconfig: String, home: String, cacheDirectory: String, context: String? = nil) {
+        self.kubeconfig = kubeconfig
+        self.home = home
+        self.cacheDirectory = cacheDirectory
+        self.context = context
+    }
+
+    /// The same client on another context of its kubeconfig.
+    func on(context: String) -> Kubectl { Kubectl(kubeconfig: kubeconfig, home: home, cacheDirectory: cacheDirectory, context: context) }
+
+    var commonArguments: [String] {
+        ["--kubeconfig", kubeconfig, "--cache-dir", cacheDirectory] + (context.map { ["--context", $0] } ?? [])
+    }
+
+    /// Runs kubectl; stdout and stderr apart, and the exit status.
+    @discardableResult
+    func callAsFunction(_ arguments: [String], input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+        process.arguments = arguments + commonArguments
+        process.environment = ["HOME": home, "PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
+        let outText = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, outText, errText)
+    }
+
+    /// kubectl that must succeed; its stdout.
+    func ok(_ arguments: String..., input: String? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try self(arguments, input: input)
+        #expect(result.status == 0, "kubectl \(arguments.joined(separator: " ")) exited \(result.status): \(result.err)", sourceLocation: sourceLocation)
+        return result.out
+    }
 }

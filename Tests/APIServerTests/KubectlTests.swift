@@ -45,103 +45,110 @@ private func rows(_ text: String) -> [[String]] {
     }
 }
 
+/// The transcript: every command of the acceptance, with what a real cluster prints. `raw`
+/// sends what kubectl never sends (malformed JSON, a wrong Content-Type).
+func kubectlTranscript(_ kube: Kubectl, raw: (String, String, String, String) throws -> Int) throws {
+
+    // version and discovery
+    #expect(try kube.ok("version").contains("Server Version: v1.32.0"))
+    let resources = try kube.ok("api-resources")
+    for line in ["pods", "po", "v1", "true", "Pod"] { #expect(resources.contains(line)) }
+    #expect(rows(resources).contains(["deployments", "deploy", "apps/v1", "true", "Deployment"]), "\(resources)")
+
+    // namespaces the server creates
+    let namespaces = rows(try kube.ok("get", "ns"))
+    #expect(namespaces.first == ["NAME", "STATUS", "AGE"])
+    for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        #expect(namespaces.contains { $0.first == name && $0.count == 3 && $0[1] == "Active" }, "\(namespaces)")
+    }
+
+    // run, get, get -o yaml, describe
+    #expect(try kube.ok("run", "nginx", "--image=nginx") == "pod/nginx created\n")
+    let pods = rows(try kube.ok("get", "pods"))
+    #expect(pods.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])
+    #expect(pods.dropFirst().first.map { Array($0.prefix(4)) } == ["nginx", "0/1", "Pending", "0"], "\(pods)")
+    let yaml = try kube.ok("get", "pod", "nginx", "-o", "yaml")
+    for expected in ["restartPolicy: Always", "dnsPolicy: ClusterFirst", "imagePullPolicy: Always", "terminationGracePeriodSeconds: 30",
+        "key: node.kubernetes.io/unreachable", "tolerationSeconds: 300", "phase: Pending", "uid: ", "creationTimestamp: "]
+    {
+        #expect(yaml.contains(expected), "get -o yaml lacks '\(expected)'")
+    }
+    let wide = rows(try kube.ok("get", "pods", "-A", "-o", "wide"))
+    #expect(wide.first == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], "\(wide)")
+    #expect(try kube.ok("describe", "pod", "nginx").contains("Events:"))
+
+    // errors as a real apiserver answers them
+    let missing = try kube(["get", "pod", "nope"])
+    #expect(missing.status == 1 && missing.err.contains("Error from server (NotFound): pods \"nope\" not found"), "\(missing.err)")
+    let again = try kube(["run", "nginx", "--image=nginx"])
+    #expect(again.status == 1 && again.err.contains("Error from server (AlreadyExists): pods \"nginx\" already exists"), "\(again.err)")
+    let invalid = try kube(["create", "-f", "-", "--validate=false"], input: "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"bad\"},\"spec\":{}}")
+    #expect(invalid.status == 1 && invalid.err.contains("The Pod \"bad\" is invalid: spec.containers: Required value"), "\(invalid.err)")
+    let unknown = try kube(["get", "foos"])
+    #expect(unknown.status == 1 && unknown.err.contains("the server doesn't have a resource type \"foos\""), "\(unknown.err)")
+    #expect(try raw("POST", "/api/v1/namespaces/default/pods", "{not json", "application/json") == 400)
+    #expect(try raw("PATCH", "/api/v1/namespaces/default/pods/nginx", "{}", "text/plain") == 415)
+    #expect(try raw("POST", "/api/v1/namespaces/nope/pods", "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}",
+        "application/json") == 404)
+
+    // nodes: label, annotate, taint, cordon
+    #expect(try kube.ok("apply", "-f", "-", input: node) == "node/node-1 created\n")
+    #expect(try kube.ok("label", "node", "node-1", "disk=ssd") == "node/node-1 labeled\n")
+    #expect(try kube.ok("annotate", "node", "node-1", "owner=faultline") == "node/node-1 annotated\n")
+    #expect(try kube.ok("taint", "node", "node-1", "dedicated=gpu:NoSchedule") == "node/node-1 tainted\n")
+    #expect(try kube.ok("cordon", "node-1") == "node/node-1 cordoned\n")
+    let nodes = rows(try kube.ok("get", "nodes"))
+    #expect(nodes.first == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"])
+    #expect(nodes.dropFirst().first.map { [$0[0], $0[1], $0[2], $0[4]] } == ["node-1", "Ready,SchedulingDisabled", "control-plane", "v1.32.0"], "\(nodes)")
+    let labels = try kube.ok("get", "node", "node-1", "-o", "jsonpath={.metadata.labels.disk} {.spec.taints[0].key} {.spec.unschedulable}")
+    #expect(labels == "ssd dedicated true")
+    #expect(try kube.ok("uncordon", "node-1") == "node/node-1 uncordoned\n")
+    #expect(try kube.ok("taint", "node", "node-1", "dedicated-") == "node/node-1 untainted\n")
+    #expect(try kube.ok("describe", "node", "node-1").contains("Name:               node-1"))
+
+    // apply: client-side twice, a change, server-side twice
+    #expect(try kube.ok("apply", "-f", "-", input: deployment) == "deployment.apps/web created\n")
+    #expect(try kube.ok("apply", "-f", "-", input: deployment) == "deployment.apps/web unchanged\n")
+    let changed = deployment.replacingOccurrences(of: "nginx:1.27", with: "nginx:1.28")
+    #expect(try kube.ok("apply", "-f", "-", input: changed) == "deployment.apps/web configured\n")
+    #expect(try kube.ok("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.generation}") == "nginx:1.28 2")
+    let serverSide = deployment.replacingOccurrences(of: "name: web\n", with: "name: api\n")
+    #expect(try kube.ok("apply", "--server-side", "-f", "-", input: serverSide) == "deployment.apps/api serverside-applied\n")
+    #expect(try kube.ok("apply", "--server-side", "-f", "-", input: serverSide) == "deployment.apps/api serverside-applied\n")
+    #expect(try kube.ok("scale", "deployment", "web", "--replicas=5") == "deployment.apps/web scaled\n")
+    let deployments = rows(try kube.ok("get", "deploy"))
+    #expect(deployments.first == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"])
+    #expect(deployments.contains { $0.first == "web" && $0[1] == "0/5" }, "\(deployments)")
+    #expect(rows(try kube.ok("get", "all")).contains { $0.first == "deployment.apps/web" })
+
+    // get -w: an event arrives for a pod created meanwhile
+    let watcher = Process()
+    watcher.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
+    watcher.arguments = ["get", "pods", "-w"] + kube.commonArguments
+    watcher.environment = ["HOME": kube.home]
+    let watched = Pipe()
+    watcher.standardOutput = watched
+    watcher.standardError = FileHandle.nullDevice
+    try watcher.run()
+    usleep(1_500_000)
+    _ = try kube.ok("run", "late", "--image=busybox")
+    usleep(1_500_000)
+    watcher.terminate()
+    watcher.waitUntilExit()
+    let stream = String(decoding: watched.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(stream.contains("nginx") && stream.contains("late"), "get -w printed: \(stream)")
+
+    // delete
+    #expect(try kube.ok("delete", "pod", "nginx") == "pod \"nginx\" deleted\n")
+    #expect(try kube(["get", "pod", "nginx"]).status == 1)
+    #expect(try kube.ok("delete", "pod", "nginx", "--ignore-not-found") == "")
+}
+
 @Suite(.serialized) struct KubectlTests {
     @Test(arguments: [(StoreKind.builtin, UInt16(26610)), (StoreKind.etcd, UInt16(26620))])
-    func transcript(store: StoreKind, port: UInt16) throws {
+    func transcriptOnLoopback(store: StoreKind, port: UInt16) throws {
         let kube = try KubeHarness(store: store, basePort: port)
         defer { kube.stop() }
-
-        // version and discovery
-        #expect(try kube.ok("version").contains("Server Version: v1.32.0"))
-        let resources = try kube.ok("api-resources")
-        for line in ["pods", "po", "v1", "true", "Pod"] { #expect(resources.contains(line)) }
-        #expect(rows(resources).contains(["deployments", "deploy", "apps/v1", "true", "Deployment"]), "\(resources)")
-
-        // namespaces the server creates
-        let namespaces = rows(try kube.ok("get", "ns"))
-        #expect(namespaces.first == ["NAME", "STATUS", "AGE"])
-        for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-            #expect(namespaces.contains { $0.first == name && $0.count == 3 && $0[1] == "Active" }, "\(namespaces)")
-        }
-
-        // run, get, get -o yaml, describe
-        #expect(try kube.ok("run", "nginx", "--image=nginx") == "pod/nginx created\n")
-        let pods = rows(try kube.ok("get", "pods"))
-        #expect(pods.first == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"])
-        #expect(pods.dropFirst().first.map { Array($0.prefix(4)) } == ["nginx", "0/1", "Pending", "0"], "\(pods)")
-        let yaml = try kube.ok("get", "pod", "nginx", "-o", "yaml")
-        for expected in ["restartPolicy: Always", "dnsPolicy: ClusterFirst", "imagePullPolicy: Always", "terminationGracePeriodSeconds: 30",
-            "key: node.kubernetes.io/unreachable", "tolerationSeconds: 300", "phase: Pending", "uid: ", "creationTimestamp: "]
-        {
-            #expect(yaml.contains(expected), "get -o yaml lacks '\(expected)'")
-        }
-        let wide = rows(try kube.ok("get", "pods", "-A", "-o", "wide"))
-        #expect(wide.first == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], "\(wide)")
-        #expect(try kube.ok("describe", "pod", "nginx").contains("Events:"))
-
-        // errors as a real apiserver answers them
-        let missing = try kube.kubectl(["get", "pod", "nope"])
-        #expect(missing.status == 1 && missing.err.contains("Error from server (NotFound): pods \"nope\" not found"), "\(missing.err)")
-        let again = try kube.kubectl(["run", "nginx", "--image=nginx"])
-        #expect(again.status == 1 && again.err.contains("Error from server (AlreadyExists): pods \"nginx\" already exists"), "\(again.err)")
-        let invalid = try kube.kubectl(["create", "-f", "-", "--validate=false"], input: "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"bad\"},\"spec\":{}}")
-        #expect(invalid.status == 1 && invalid.err.contains("The Pod \"bad\" is invalid: spec.containers: Required value"), "\(invalid.err)")
-        let unknown = try kube.kubectl(["get", "foos"])
-        #expect(unknown.status == 1 && unknown.err.contains("the server doesn't have a resource type \"foos\""), "\(unknown.err)")
-        #expect(try kube.raw("POST", "/api/v1/namespaces/default/pods", body: "{not json").status == 400)
-        #expect(try kube.raw("PATCH", "/api/v1/namespaces/default/pods/nginx", body: "{}", contentType: "text/plain").status == 415)
-        #expect(try kube.raw("POST", "/api/v1/namespaces/nope/pods", body: "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}").status == 404)
-
-        // nodes: label, annotate, taint, cordon
-        #expect(try kube.ok("apply", "-f", "-", input: node) == "node/node-1 created\n")
-        #expect(try kube.ok("label", "node", "node-1", "disk=ssd") == "node/node-1 labeled\n")
-        #expect(try kube.ok("annotate", "node", "node-1", "owner=faultline") == "node/node-1 annotated\n")
-        #expect(try kube.ok("taint", "node", "node-1", "dedicated=gpu:NoSchedule") == "node/node-1 tainted\n")
-        #expect(try kube.ok("cordon", "node-1") == "node/node-1 cordoned\n")
-        let nodes = rows(try kube.ok("get", "nodes"))
-        #expect(nodes.first == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"])
-        #expect(nodes.dropFirst().first.map { [$0[0], $0[1], $0[2], $0[4]] } == ["node-1", "Ready,SchedulingDisabled", "control-plane", "v1.32.0"], "\(nodes)")
-        let labels = try kube.ok("get", "node", "node-1", "-o", "jsonpath={.metadata.labels.disk} {.spec.taints[0].key} {.spec.unschedulable}")
-        #expect(labels == "ssd dedicated true")
-        #expect(try kube.ok("uncordon", "node-1") == "node/node-1 uncordoned\n")
-        #expect(try kube.ok("taint", "node", "node-1", "dedicated-") == "node/node-1 untainted\n")
-        #expect(try kube.ok("describe", "node", "node-1").contains("Name:               node-1"))
-
-        // apply: client-side twice, a change, server-side twice
-        #expect(try kube.ok("apply", "-f", "-", input: deployment) == "deployment.apps/web created\n")
-        #expect(try kube.ok("apply", "-f", "-", input: deployment) == "deployment.apps/web unchanged\n")
-        let changed = deployment.replacingOccurrences(of: "nginx:1.27", with: "nginx:1.28")
-        #expect(try kube.ok("apply", "-f", "-", input: changed) == "deployment.apps/web configured\n")
-        #expect(try kube.ok("get", "deploy", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image} {.metadata.generation}") == "nginx:1.28 2")
-        let serverSide = deployment.replacingOccurrences(of: "name: web\n", with: "name: api\n")
-        #expect(try kube.ok("apply", "--server-side", "-f", "-", input: serverSide) == "deployment.apps/api serverside-applied\n")
-        #expect(try kube.ok("apply", "--server-side", "-f", "-", input: serverSide) == "deployment.apps/api serverside-applied\n")
-        #expect(try kube.ok("scale", "deployment", "web", "--replicas=5") == "deployment.apps/web scaled\n")
-        let deployments = rows(try kube.ok("get", "deploy"))
-        #expect(deployments.first == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"])
-        #expect(deployments.contains { $0.first == "web" && $0[1] == "0/5" }, "\(deployments)")
-        #expect(rows(try kube.ok("get", "all")).contains { $0.first == "deployment.apps/web" })
-
-        // get -w: an event arrives for a pod created meanwhile
-        let watcher = Process()
-        watcher.executableURL = URL(fileURLWithPath: "/usr/bin/kubectl")
-        watcher.arguments = ["get", "pods", "-w", "--kubeconfig", kube.kubeconfig, "--cache-dir", kube.directory + "/cache"]
-        watcher.environment = ["HOME": kube.directory + "/home"]
-        let watched = Pipe()
-        watcher.standardOutput = watched
-        watcher.standardError = FileHandle.nullDevice
-        try watcher.run()
-        usleep(1_500_000)
-        _ = try kube.ok("run", "late", "--image=busybox")
-        usleep(1_500_000)
-        watcher.terminate()
-        watcher.waitUntilExit()
-        let stream = String(decoding: watched.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(stream.contains("nginx") && stream.contains("late"), "get -w printed: \(stream)")
-
-        // delete
-        #expect(try kube.ok("delete", "pod", "nginx") == "pod \"nginx\" deleted\n")
-        #expect(try kube.kubectl(["get", "pod", "nginx"]).status == 1)
-        #expect(try kube.ok("delete", "pod", "nginx", "--ignore-not-found") == "")
+        try kubectlTranscript(kube.kubectl) { method, path, body, type in try kube.raw(method, path, body: body, contentType: type).status }
     }
 }
