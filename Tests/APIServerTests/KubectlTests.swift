@@ -76,6 +76,18 @@ func kubectlTranscript(_ kube: Kubectl, raw: (String, String, String, String) th
     let wide = rows(try kube.ok("get", "pods", "-A", "-o", "wide"))
     #expect(wide.first == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED NODE", "READINESS GATES"], "\(wide)")
     #expect(try kube.ok("describe", "pod", "nginx").contains("Events:"))
+// An event about the pod (as the scheduler would write it) shows in describe.
+let uid = try kube.ok("get", "pod", "nginx", "-o", "jsonpath={.metadata.uid}")
+let now = ISO8601DateFormatter().string(from: Date())
+_ = try kube.ok("create", "-f", "-", input: """
+    {"apiVersion":"v1","kind":"Event","metadata":{"name":"nginx.scheduled"},"type":"Normal","reason":"Scheduled",
+     "message":"Successfully assigned default/nginx to node-1","source":{"component":"default-scheduler"},"count":1,
+     "firstTimestamp":"\(now)","lastTimestamp":"\(now)",
+     "involvedObject":{"kind":"Pod","name":"nginx","namespace":"default","uid":"\(uid)","apiVersion":"v1"}}
+    """)
+let described = try kube.ok("describe", "pod", "nginx")
+#expect(described.contains("Scheduled") && described.contains("default-scheduler") && described.contains("Successfully assigned default/nginx to node-1"),
+    "describe pod shows no event: \(described.suffix(400))")
 
     // errors as a real apiserver answers them
     let missing = try kube(["get", "pod", "nope"])
