@@ -55,18 +55,19 @@ enum WorkloadValidation {
         guard let template = spec?["template"], template != .null else {
             return causes + [.required(templatePath)]
         }
-        switch LabelSelectors.matcher(selector) {
-        case .invalid:
+        // A missing selector selects nothing, so the template never matches it either; an
+        // empty one selects everything.
+        let parsed: LabelSelector
+        do {
+            parsed = try LabelSelector(structured: selector ?? .null)
+        } catch {
             causes.append(.invalid(selectorPath, .goSyntax(GoSyntax.labelSelector(selector)), "invalid label selector"))
             return causes
-        case .matchesEverything: break
-        case .matches(let matches):
-            // A missing selector selects nothing, so the template never matches it either.
+        }
+        if !parsed.isEverything && !parsed.matches(object: template) {
             let labels = template["metadata"]?["labels"]
-            if !matches(labels) {
-                causes.append(.invalid(templatePath.child("metadata", "labels"), .goSyntax(GoSyntax.stringMap(labels)),
-                    "`selector` does not match template `labels`"))
-            }
+            causes.append(.invalid(templatePath.child("metadata", "labels"), .goSyntax(GoSyntax.stringMap(labels)),
+                "`selector` does not match template `labels`"))
         }
         causes += CommonValidation.labels(template["metadata"]?["labels"], templatePath.child("labels"))
         causes += MetadataValidation.annotations(template["metadata"]?["annotations"], templatePath.child("annotations"))
@@ -138,7 +139,6 @@ enum WorkloadValidation {
 /// Label selectors (`matchLabels` and `matchExpressions`): their validation, and matching labels
 /// against them, which validation needs to check a template against its selector.
 enum LabelSelectors {
-    static let operators = ["In", "NotIn", "Exists", "DoesNotExist"]
 
     static func validate(_ selector: JSONValue, _ path: FieldPath) -> [FieldCause] {
         var causes = CommonValidation.labels(selector["matchLabels"], path.child("matchLabels"))
@@ -168,36 +168,4 @@ enum LabelSelectors {
         return causes
     }
 
-    enum Matcher {
-        case invalid
-        case matchesEverything
-        case matches((JSONValue?) -> Bool)
-    }
-
-    /// How `selector` matches label sets: a missing selector matches nothing, an empty one
-    /// everything; a malformed one (unknown operator, `In` without values) is invalid.
-    static func matcher(_ selector: JSONValue?) -> Matcher {
-        guard let selector else { return .matches { _ in false } }
-        let required = selector["matchLabels"]?.stringPairs ?? []
-        var expressions: [(key: String, operation: String, values: Set<String>)] = []
-        for requirement in selector.arrayMember("matchExpressions") {
-            let operation = requirement.stringMember("operator") ?? ""
-            let values = Set(requirement.arrayMember("values").compactMap(\.asString))
-            guard operators.contains(operation), !(operation.hasSuffix("In") && values.isEmpty) else { return .invalid }
-            expressions.append((requirement.stringMember("key") ?? "", operation, values))
-        }
-        if required.isEmpty && expressions.isEmpty { return .matchesEverything }
-        return .matches { labels in
-            let present = Dictionary(labels?.stringPairs ?? [], uniquingKeysWith: { first, _ in first })
-            return required.allSatisfy { present[$0.key] == $0.value } && expressions.allSatisfy { expression in
-                let value = present[expression.key]
-                switch expression.operation {
-                case "In": return value.map(expression.values.contains) ?? false
-                case "NotIn": return !(value.map(expression.values.contains) ?? false)
-                case "Exists": return value != nil
-                default: return value == nil
-                }
-            }
-        }
-    }
 }
