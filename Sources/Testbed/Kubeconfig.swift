@@ -29,12 +29,14 @@ public enum Kubeconfig {
         return result
     }
 
-    /// The user's kubeconfig: the first path of `$KUBECONFIG`, else `~/.kube/config`.
+    /// The user's kubeconfig: the first path of `$KUBECONFIG`, else `$HOME/.kube/config`.
     public static var userPath: String {
         if let variable = ProcessInfo.processInfo.environment["KUBECONFIG"], let first = variable.split(separator: ":").first {
             return String(first)
         }
-        return NSHomeDirectory() + "/.kube/config"
+        // $HOME first, as kubectl reads it (NSHomeDirectory() asks the password database).
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return home + "/.kube/config"
     }
 
     /// Adds the cluster's contexts to `path` and makes the cluster's own current. Returns an
@@ -70,7 +72,9 @@ public enum Kubeconfig {
     static func kubectl(_ arguments: [String], path: String) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["kubectl", "config"] + arguments + ["--kubeconfig", path]
+        // The cache beside the file (for ~/.kube/config that is kubectl's default anyway).
+        let cache = (path as NSString).deletingLastPathComponent + "/cache"
+        process.arguments = ["kubectl", "config"] + arguments + ["--kubeconfig", path, "--cache-dir", cache]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
