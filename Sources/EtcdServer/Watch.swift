@@ -63,7 +63,9 @@ struct Watcher {
     /// The events of one revision this watcher wants, as it wants them.
     func select(_ events: [Event]) -> [Event] {
         var selected: [Event] = []
-        for event in events where MVCCStore.inRange(event.kv.key, request.key, request.rangeEnd) {
+        // A watch from a revision the member has not reached yet (a follower behind the
+        // client) must not see the revisions before it when they arrive.
+        for event in events where event.kv.modRevision >= request.startRevision && MVCCStore.inRange(event.kv.key, request.key, request.rangeEnd) {
             if event.kind == .put && request.filters.contains(.noPut) { continue }
             if event.kind == .delete && request.filters.contains(.noDelete) { continue }
             var copy = event

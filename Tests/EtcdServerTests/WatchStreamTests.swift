@@ -78,5 +78,39 @@ extension LiveClusterTests {
             #expect(events.first?["watch_id"] == .string("1"), "the write to w/b goes to watcher 1: \(events)")
             #expect(events.last?["watch_id"] == nil, "the write to w/a goes to watcher 0 (id omitted): \(events)")
         }
+    
+        /// A watch from a revision the member has not reached gets nothing before that revision
+        /// (the runner's watch check caught a follower delivering the revision before it).
+        @Test func aFutureStartRevisionHoldsBackEarlierEvents() throws {
+            let directory = NSTemporaryDirectory() + "fl-watch-future-\(getpid())"
+            try? FileManager.default.removeItem(atPath: directory)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let member = try EtcdMember(configuration: try Configuration.parse(["--name", "f", "--data-dir", directory,
+                "--listen-client-urls", "http://127.0.0.1:26333", "--listen-peer-urls", "http://127.0.0.1:26334",
+                "--initial-advertise-peer-urls", "http://127.0.0.1:26334", "--initial-cluster", "f=http://127.0.0.1:26334"]), log: { _ in })
+            try member.start()
+            defer { member.stop() }
+            let client = EtcdClient(endpoints: ["http://127.0.0.1:26333"], timeout: 20 * Time.second)
+            let deadline = Date().addingTimeInterval(10)
+            var revision: Int64 = 0
+            while revision == 0 && Date() < deadline { revision = (try? client.put("f/0", "0")) ?? 0; usleep(20_000) }
+            try #require(revision > 0)
+            let prefix = Base64.encode(Array("f/".utf8)), end = Base64.encode(Array("f0".utf8))
+            let lines = try readStream(Endpoint(host: "127.0.0.1", port: 26333),
+                #"{"create_request":{"key":"\#(prefix)","range_end":"\#(end)","start_revision":"\#(revision + 2)"}}"#, count: 2) {
+                    DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) {
+                        let writer = EtcdClient(endpoints: ["http://127.0.0.1:26333"], timeout: 20 * Time.second)
+                        _ = try? writer.put("f/early", "x")
+                        _ = try? writer.put("f/late", "y")
+                    }
+                }
+            try #require(lines.count == 2)
+            guard case .array(let events)? = result(lines[1])["events"], case .object(let kv)? = events.first?["kv"] else {
+                Issue.record("no event: \(lines)")
+                return
+            }
+            #expect(kv["key"] == .string(Base64.encode(Array("f/late".utf8))), "the first event is the one at the start revision")
+            #expect(kv["mod_revision"] == .string(String(revision + 2)))
+        }
     }
 }
