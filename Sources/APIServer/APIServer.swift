@@ -192,6 +192,12 @@ struct RequestContext {
     var wantsTable: Bool { ResponseShape.from(accept: request.header("Accept")) == .table }
     var dryRun: Bool { query["dryRun"] == "All" }
 
+    /// The request's Content-Type without its parameters (`; charset=utf-8`), or `fallback`.
+    func mediaType(default fallback: String) -> String {
+        guard let header = request.header("Content-Type") else { return fallback }
+        return header.split(separator: ";", omittingEmptySubsequences: false).first?.trimmingSpaces ?? ""
+    }
+
     /// The key of the object the path names.
     var key: String {
         precondition(target.name != nil, "key of a collection request \(request.path)")

@@ -114,7 +114,6 @@ extension KubeCore {
                 causes: causes.map { StatusCause(field: $0.field, reason: $0.reason.rawValue, message: $0.message) })
         case .badRequest(let message): error = .badRequest(message)
         case .unsupportedMediaType(let type): error = .unsupportedMediaType(contentType: type, accepted: ["application/json"])
-        case .patchUnsupportedMediaType(let type): error = .unsupportedMediaType(contentType: type, accepted: PatchKind.allCases.map(\.rawValue))
         case .patch(let patchError): error = patchError.status
         case .methodNotAllowed(let verb): error = .methodNotAllowed(verb: verb)
         case .expired(let message): error = .expired(message)

@@ -42,12 +42,4 @@ extension JSONValue {
         }
         return .object(object)
     }
-
-    /// `metadata.labels` as a dictionary (string values only).
-    var labels: [String: String] {
-        guard case .object(let labels)? = value(at: "metadata.labels") else { return [:] }
-        var result: [String: String] = [:]
-        for (key, value) in labels.members { if case .string(let text) = value { result[key] = text } }
-        return result
-    }
 }

@@ -9,7 +9,7 @@ import Wire
 extension APIServer {
     func patch(_ context: RequestContext, _ reply: Reply, subresource: String?) throws(APIFailure) {
         guard subresource == nil || context.resource.subresourceNames.contains(subresource!) else { throw .unknownPath }
-        let contentType = (context.request.header("Content-Type") ?? "").split(separator: ";").first.map { String($0).trimmingSpaces } ?? ""
+        let contentType = context.mediaType(default: "")
         let kind = try KubeCore.patchKind(contentType)
         let document = try parseJSON(context.request.body)
         let name = context.target.name!

@@ -17,7 +17,6 @@ enum APIFailure: Error {
     case invalid(ResourceDescriptor, name: String, causes: [FieldCause])
     case badRequest(String)
     case unsupportedMediaType(String)
-    case patchUnsupportedMediaType(String)
     /// A patch that could not be read or applied (400, 415 or 422 as `PatchError` says).
     case patch(PatchError)
     case methodNotAllowed(String)

@@ -221,7 +221,7 @@ extension APIServer {
 
     /// The request body as a JSON object of the request's kind (kind and apiVersion may be left out).
     func requestObject(_ context: RequestContext) throws(APIFailure) -> JSONValue {
-        let type = (context.request.header("Content-Type") ?? "application/json").split(separator: ";").first.map { String($0).trimmingSpaces } ?? ""
+        let type = context.mediaType(default: "application/json")
         guard type == "application/json" || type == "*/*" || type.isEmpty else { throw .unsupportedMediaType(type) }
         let object = try parseJSON(context.request.body)
         guard case .object = object else { throw .badRequest("the request body must be a JSON object, not \(object.kindName)") }
@@ -274,14 +274,5 @@ struct DeleteOptions {
             return "Precondition failed: ResourceVersion in precondition: \(resourceVersion), ResourceVersion in object meta: \(actual)"
         }
         return nil
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var text = Substring(self)
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return String(text)
     }
 }
