@@ -9,7 +9,10 @@
 // Pure cores import only the standard library and Base/Wire (Scripts/lint-determinism enforces it).
 // Topology (topology files: a YAML subset, JSON, the model) is pure too; the CLI reads the files.
 // Scenario (chaos scenario files, the nemesis planner, the checks) is pure and sits on Topology.
-// KubeAPI is the apiserver's pure core (selectors, patches, registry, defaults, validation, tables).
+// KubeAPI is the apiserver's pure core (selectors, patches, registry, defaults, validation, tables)
+// and the object model the components share (taints, references, actions).
+// KubeScheduling and KubeControllers are the scheduler's and the controllers' pure cores on it;
+// KubeClient is the components' shell: apiserver requests with failover, informers, leases.
 // Report renders a run's report.json, junit.xml and report.html from a model (pure; one thin writer).
 import PackageDescription
 import class Foundation.ProcessInfo
@@ -50,6 +53,9 @@ let package = Package(
         .target(name: "KubeAPI", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
         // The apiserver's shell: HTTP, objects in the store, watches.
         .target(name: "APIServer", dependencies: ["Base", "Wire", "Net", "EtcdClient", "KubeAPI"], swiftSettings: strictSettings),
+        .target(name: "KubeScheduling", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
+        .target(name: "KubeControllers", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
+        .target(name: "KubeClient", dependencies: ["Base", "Wire", "Net", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "EtcdClient"], swiftSettings: strictSettings),
@@ -76,6 +82,9 @@ let package = Package(
         .testTarget(name: "ScenarioTests", dependencies: ["Base", "Topology", "Linearizability", "Scenario"]),
         .testTarget(name: "KubeAPITests", dependencies: ["Base", "Wire", "KubeAPI"]),
         .testTarget(name: "APIServerTests", dependencies: ["Base", "Net", "EtcdServer", "KubeAPI", "APIServer"]),
+        .testTarget(name: "KubeSchedulingTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeScheduling"]),
+        .testTarget(name: "KubeControllersTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeControllers"]),
+        .testTarget(name: "KubeClientTests", dependencies: ["Base", "Wire", "Net", "EtcdServer", "KubeAPI", "APIServer", "KubeClient"]),
         .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

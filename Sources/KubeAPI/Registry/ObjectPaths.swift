@@ -1,10 +1,11 @@
-//! Reading and writing the fields of an object held as JSON (`metadata.name`, `spec`, …).
+//! Reading and writing the fields of an object held as JSON by dotted path (`metadata.name`,
+//! `status.phase`): the form the apiserver's handlers and the controllers use.
 
 import Wire
 
 extension JSONValue {
     /// The value at a dotted path of object members (`metadata.name`), nil when any step is missing.
-    func value(at path: String) -> JSONValue? {
+    public func value(at path: String) -> JSONValue? {
         var current: JSONValue? = self
         for step in path.split(separator: ".") {
             guard case .object(let object)? = current else { return nil }
@@ -13,18 +14,18 @@ extension JSONValue {
         return current
     }
 
-    func string(at path: String) -> String? {
+    public func string(at path: String) -> String? {
         if case .string(let text)? = value(at: path) { return text }
         return nil
     }
 
-    func integer(at path: String) -> Int64? {
+    public func integer(at path: String) -> Int64? {
         if case .integer(let number)? = value(at: path) { return number }
         return nil
     }
 
     /// Sets (or, with nil, removes) the value at a dotted path, creating objects on the way.
-    mutating func set(_ path: String, _ newValue: JSONValue?) {
+    public mutating func set(_ path: String, _ newValue: JSONValue?) {
         let steps = path.split(separator: ".").map(String.init)
         precondition(!steps.isEmpty, "empty path")
         self = Self.setting(self, steps[...], newValue)
