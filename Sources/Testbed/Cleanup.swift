@@ -40,12 +40,18 @@ public enum Cleanup {
     }
 
     /// Every cluster on record, then any `fl-` namespace or client link still left.
-    public static func downAll(log: (String) -> Void) {
-        for directory in ClusterDirectory.all() {
-            log("taking down \(directory.path)")
-            down(directory, log: log)
+    public static func downAll(log: (String) -> Void) { downAll(.everything, log: log) }
+
+    /// Takes down what `scope` covers: the recorded clusters (when it includes them), then any
+    /// namespace and client link left behind without a record.
+    public static func downAll(_ scope: LeftoverScope, log: (String) -> Void) {
+        if scope.clusterRecords {
+            for directory in ClusterDirectory.all() {
+                log("taking down \(directory.path)")
+                down(directory, log: log)
+            }
         }
-        for namespace in (try? Namespaces.existing(prefix: "fl-")) ?? [] {
+        for namespace in (try? Namespaces.existing(prefix: scope.namespacePrefix)) ?? [] {
             log("removing leftover namespace \(namespace)")
             stopProcesses(inNamespace: namespace, log: log)
             try? Namespaces.remove(namespace: namespace)
@@ -55,13 +61,13 @@ public enum Cleanup {
             let fields = line.split(separator: " ")
             guard fields.count > 1 else { continue }
             let name = fields[1].split(separator: "@").first.map { String($0).replacingOccurrences(of: ":", with: "") } ?? ""
-            if name.range(of: #"^fl[0-9]+h0$"#, options: .regularExpression) != nil {
+            if name.range(of: scope.linkPattern, options: .regularExpression) != nil {
                 log("removing leftover link \(name)")
                 _ = try? Namespaces.ip(["link", "del", name])
             }
         }
         // Every cluster is gone, so every slot claim is stale.
-        try? FileManager.default.removeItem(atPath: SlotClaims.root)
+        if scope.clusterRecords { try? FileManager.default.removeItem(atPath: SlotClaims.root) }
     }
 
     /// True when `process` is alive and still runs the recorded command.
@@ -90,4 +96,23 @@ public enum Cleanup {
             kill(pid, SIGKILL)
         }
     }
+}
+
+/// What `Cleanup.downAll` may take down. `down --all` takes everything Faultline left behind; a
+/// test narrows it to its own leftovers, so that clusters other tests run beside it survive.
+public struct LeftoverScope: Sendable {
+    /// Whether recorded clusters (and slot claims) go too.
+    public var clusterRecords: Bool
+    /// Namespaces with this prefix are removed, with the processes inside.
+    public var namespacePrefix: String
+    /// Host-side client links whose names match this regular expression are deleted.
+    public var linkPattern: String
+
+    public init(clusterRecords: Bool, namespacePrefix: String, linkPattern: String) {
+        self.clusterRecords = clusterRecords
+        self.namespacePrefix = namespacePrefix
+        self.linkPattern = linkPattern
+    }
+
+    public static let everything = LeftoverScope(clusterRecords: true, namespacePrefix: "fl-", linkPattern: #"^fl[0-9]+h0$"#)
 }

@@ -98,7 +98,9 @@ extension RootTests {
         sleeper.executableURL = URL(fileURLWithPath: command[0])
         sleeper.arguments = Array(command.dropFirst())
         try sleeper.run()
-        Cleanup.downAll(log: { _ in })
+        // Only this test's leftovers: a full `down --all` would also take down the clusters that
+        // tests running beside this one are using.
+        Cleanup.downAll(LeftoverScope(clusterRecords: false, namespacePrefix: plan.prefix, linkPattern: "^fl28h0$"), log: { _ in })
         sleeper.waitUntilExit()
         #expect(sleeper.terminationReason == .uncaughtSignal, "the process inside was not stopped")
         #expect(try Namespaces.existing(prefix: plan.prefix).isEmpty, "namespaces left behind")
