@@ -10,23 +10,26 @@ struct Fields {
 
     func raw(_ name: String) -> JSONValue? {
         if let value = object[name], value != .null { return value }
-        let camel = Self.camel(name)
-        if camel != name, let value = object[camel], value != .null { return value }
+        // Only a snake_case name has a second spelling (looked up on every field of every request).
+        guard name.utf8.contains(UInt8(ascii: "_")) else { return nil }
+        if let value = object[Self.camel(name)], value != .null { return value }
         return nil
     }
 
+    /// `range_end` → `rangeEnd`. Field names are ASCII.
     static func camel(_ name: String) -> String {
-        var result = ""
+        var result: [UInt8] = []
+        result.reserveCapacity(name.utf8.count)
         var upper = false
-        for character in name {
-            if character == "_" {
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: "_") {
                 upper = true
             } else {
-                result.append(upper ? Character(character.uppercased()) : character)
+                result.append(upper && byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte)
                 upper = false
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     func int64(_ name: String) throws(APIError) -> Int64 {

@@ -114,18 +114,17 @@ public final class HTTPClient {
     private func readResponse(timeout: Nanoseconds, method: String) throws(HTTPClientError) -> HTTPResponse {
         let deadline = MonotonicClock.now() + timeout
         let headEnd = try readUntilHeadEnd(deadline: deadline)
-        let headText = String(decoding: buffer[start..<headEnd], as: UTF8.self)
+        var lines = HTTPHeadBytes.lines(buffer[start..<headEnd])[...]
         start = headEnd + 4
-        var lines = headText.split(separator: "\r\n")[...]
-        guard let statusLine = lines.popFirst() else { throw fail("empty response") }
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw fail("malformed status line '\(statusLine.prefix(80))'")
+        guard let statusLine = lines.popFirst(), !statusLine.isEmpty else { throw fail("empty response") }
+        let parts = statusLine.split(separator: UInt8(ascii: " "), maxSplits: 2)
+        guard parts.count >= 2, parts[0].starts(with: Array("HTTP/1.".utf8)), let status = Int(String(decoding: parts[1], as: UTF8.self)) else {
+            throw fail("malformed status line '\(String(decoding: statusLine, as: UTF8.self).prefix(80))'")
         }
         var headers: [(name: String, value: String)] = []
         for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(), String(line[line.index(after: colon)...]).trimmingSpaces))
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            headers.append(HTTPHeadBytes.field(line, colon: colon))
         }
         var response = HTTPResponse(status: status, headers: headers, body: [])
         if method == "HEAD" || status == 204 || status == 304 { return response }
