@@ -11,7 +11,8 @@
 // Scenario (chaos scenario files, the nemesis planner, the checks) is pure and sits on Topology.
 // KubeAPI is the apiserver's pure core (selectors, patches, registry, defaults, validation, tables)
 // and the object model the components share (taints, references, actions).
-// KubeScheduling and KubeControllers are the scheduler's and the controllers' pure cores on it;
+// KubeScheduling, KubeControllers and KubeNode are the scheduler's, the controllers' and the
+// kubelet's pure cores on it;
 // KubeClient is the components' shell: apiserver requests with failover, informers, leases.
 // Report renders a run's report.json, junit.xml and report.html from a model (pure; one thin writer).
 import PackageDescription
@@ -56,6 +57,7 @@ let package = Package(
         .target(name: "KubeScheduling", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "KubeControllers", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "KubeClient", dependencies: ["Base", "Wire", "Net", "KubeAPI"], swiftSettings: strictSettings),
+        .target(name: "KubeNode", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "EtcdClient"], swiftSettings: strictSettings),
@@ -84,6 +86,7 @@ let package = Package(
         .testTarget(name: "APIServerTests", dependencies: ["Base", "Net", "EtcdServer", "KubeAPI", "APIServer"]),
         .testTarget(name: "KubeSchedulingTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeScheduling"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeControllers"]),
+        .testTarget(name: "KubeNodeTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeNode"]),
         .testTarget(name: "KubeClientTests", dependencies: ["Base", "Wire", "Net", "EtcdServer", "KubeAPI", "APIServer", "KubeClient"]),
         .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),

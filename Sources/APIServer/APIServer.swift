@@ -41,7 +41,7 @@ public final class APIServer: Sendable {
     let store: ObjectStore
     let watches = WatchHub()
     let namespaces = NamespaceCache()
-    let clusterIPs: ClusterIPAllocator
+    let clusterIPs: IPv4Range
     /// Set once the system namespaces exist (`/readyz` waits for it).
     let bootstrapped = Atomic<Bool>(false)
     private let server: HTTPServer
@@ -50,7 +50,7 @@ public final class APIServer: Sendable {
         self.configuration = configuration
         store = ObjectStore(endpoints: configuration.etcdServers, prefix: configuration.etcdPrefix,
             requestTimeout: configuration.storeRequestTimeout)
-        guard let allocator = ClusterIPAllocator(cidr: configuration.serviceClusterIPRange) else {
+        guard let allocator = IPv4Range(cidr: configuration.serviceClusterIPRange) else {
             throw APIServerError("--service-cluster-ip-range '\(configuration.serviceClusterIPRange)' is not an IPv4 CIDR like 10.96.0.0/12")
         }
         clusterIPs = allocator
