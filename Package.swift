@@ -58,6 +58,10 @@ let package = Package(
         .target(name: "KubeControllers", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "KubeClient", dependencies: ["Base", "Wire", "Net", "KubeAPI"], swiftSettings: strictSettings),
         .target(name: "KubeNode", dependencies: ["Base", "Wire", "KubeAPI"], swiftSettings: strictSettings),
+        // The daemons: scheduler, controller-manager and kubelets around those cores.
+        .target(
+            name: "KubeComponents", dependencies: ["Base", "Wire", "Net", "KubeAPI", "KubeClient", "KubeScheduling", "KubeControllers", "KubeNode"],
+            swiftSettings: strictSettings),
         .target(name: "Report", dependencies: ["Base"], swiftSettings: strictSettings + [.unsafeFlags(["-enable-testing"])]),
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "EtcdClient"], swiftSettings: strictSettings),
@@ -66,7 +70,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",
-            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner", "Scenario", "APIServer"],
+            dependencies: ["Base", "Wire", "Raft", "Linearizability", "Simulator", "MVCC", "EtcdAPI", "Net", "EtcdServer", "EtcdClient", "Topology", "Testbed", "Faults", "Proxy", "Runner", "Scenario", "APIServer", "KubeComponents", "KubeScheduling", "KubeControllers", "KubeClient"],
             swiftSettings: strictSettings),
         .testTarget(name: "BaseTests", dependencies: ["Base", "Wire"]),
         .testTarget(name: "RaftTests", dependencies: ["Base", "Raft"]),

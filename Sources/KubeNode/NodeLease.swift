@@ -34,7 +34,7 @@ public enum NodeLease {
             "metadata": .object(metadata),
             "spec": .object([
                 "holderIdentity": .string(node), "leaseDurationSeconds": .integer(settings.durationSeconds),
-                "renewTime": .string(MicroTime.format(wallMicros)),
+                "renewTime": .string(MicroTime.format(microseconds: wallMicros)),
             ]),
         ])
     }
@@ -45,29 +45,7 @@ public enum NodeLease {
         var next = lease
         next.set("spec.holderIdentity", .string(node))
         next.set("spec.leaseDurationSeconds", .integer(settings.durationSeconds))
-        next.set("spec.renewTime", .string(MicroTime.format(wallMicros)))
+        next.set("spec.renewTime", .string(MicroTime.format(microseconds: wallMicros)))
         return next
-    }
-}
-
-/// Kubernetes' MicroTime: RFC 3339 with six fractional digits (`2026-11-23T10:00:00.000000Z`).
-public enum MicroTime {
-    public static func format(_ micros: Int64) -> String {
-        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let fraction = micros - seconds * 1_000_000
-        let whole = KubeTime.format(seconds)  // …Z
-        let digits = String(fraction)
-        return String(whole.dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
-    }
-
-    /// Microseconds since the epoch, from a MicroTime or a plain RFC 3339 time; nil if neither.
-    public static func parse(_ text: String) -> Int64? {
-        guard let dot = text.firstIndex(of: "."), text.hasSuffix("Z") else { return KubeTime.parse(text).map { $0 * 1_000_000 } }
-        guard let seconds = KubeTime.parse(String(text[..<dot]) + "Z") else { return nil }
-        let digits = text[text.index(after: dot)..<text.index(before: text.endIndex)]
-        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isNumber), var fraction = Int64(digits) else { return nil }
-        for _ in digits.count..<6 { fraction *= 10 }
-        for _ in 6..<max(6, digits.count) { fraction /= 10 }
-        return seconds * 1_000_000 + fraction
     }
 }

@@ -39,7 +39,7 @@ import Wire
 
 @Suite struct NodeLeaseTests {
     @Test func microTimeHasSixDigitsAndRoundTrips() {
-        #expect(MicroTime.format(1_800_000_000_000_123) == "2027-01-15T08:00:00.000123Z")
+        #expect(MicroTime.format(microseconds: 1_800_000_000_000_123) == "2027-01-15T08:00:00.000123Z")
         #expect(MicroTime.parse("2027-01-15T08:00:00.000123Z") == 1_800_000_000_000_123)
         #expect(MicroTime.parse("2027-01-15T08:00:00Z") == 1_800_000_000_000_000)
         #expect(MicroTime.parse("2027-01-15T08:00:00.5Z") == 1_800_000_000_500_000)
@@ -54,7 +54,7 @@ import Wire
         lease.set("metadata.resourceVersion", .string("42"))
         let renewed = NodeLease.renewed(lease, node: "w", settings: settings, wallMicros: 11_000_000)
         #expect(renewed.stringMember("metadata", "resourceVersion") == "42")
-        #expect(renewed.stringMember("spec", "renewTime") == MicroTime.format(11_000_000))
+        #expect(renewed.stringMember("spec", "renewTime") == MicroTime.format(microseconds: 11_000_000))
         #expect(renewed.intMember("spec", "leaseDurationSeconds") == 40)
         #expect(lease.arrayMember("metadata", "ownerReferences").first?.stringMember("uid") == "u-1")
         #expect(NodeLease.reference(node: "w").path() == "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/w")

@@ -16,6 +16,7 @@
 //! two candidates racing for an expired lease at most one wins.
 
 import Base
+import KubeAPI
 
 /// client-go's leader-election periods; the defaults are kube-scheduler's and
 /// kube-controller-manager's (`--leader-elect-lease-duration` 15 s, `-renew-deadline` 10 s,

@@ -1,7 +1,6 @@
 //! Kubernetes' MicroTime as the API writes it (`2026-11-23T10:00:00.000000Z`): RFC 3339 in UTC
 //! with exactly six fractional digits. Leases carry their acquire and renew times in this form.
 
-import KubeAPI
 
 public enum MicroTime {
     /// The MicroTime text of `microseconds` since the Unix epoch.
