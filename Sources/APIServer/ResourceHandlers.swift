@@ -149,8 +149,10 @@ extension APIServer {
         for _ in 0..<Self.writeAttempts {
             guard let current = try load(context.key) else { throw .notFound(context.resource, name: context.target.name!) }
             if let failed = options.preconditionFailure(current.object) { throw .conflictMessage(context.resource, name: context.target.name!, failed) }
-            if let result = try deleteObject(current, key: context.key, context, options: options) {
-                reply.json(200, result)
+            if let (result, deleted) = try deleteObject(current, key: context.key, context, options: options) {
+                // Kubernetes answers 202 only to a cascading delete asked for the legacy way
+                // (`orphanDependents: false`) that left the object in place.
+                reply.json(!deleted && options.orphanDependents == false ? 202 : 200, result)
                 return
             }
         }
@@ -167,7 +169,7 @@ extension APIServer {
             let key = store.key(resource: context.resource.plural, namespace: item.object.string(at: "metadata.namespace"),
                 name: item.object.string(at: "metadata.name") ?? "")
             // One that changed meanwhile is left alone, as the real server's collection delete does.
-            if let result = try deleteObject(item, key: key, context, options: options) { deleted.append(result) }
+            if let (result, _) = try deleteObject(item, key: key, context, options: options) { deleted.append(result) }
         }
         reply.json(200, .object([
             "kind": .string(context.resource.listKind), "apiVersion": .string(context.resource.apiVersion),
@@ -175,10 +177,14 @@ extension APIServer {
         ]))
     }
 
-    /// Deletes one object, or starts its graceful deletion. Nil when it changed since it was read.
-    func deleteObject(_ current: StoredObject, key: String, _ context: RequestContext, options: DeleteOptions) throws(APIFailure) -> JSONValue? {
-        let plan = KubeCore.deletion(of: current.object, resource: context.resource, gracePeriod: options.gracePeriodSeconds, now: now())
-        if context.dryRun { return current.object }
+    /// Deletes one object, or starts its graceful or finalized deletion: the object as answered
+    /// and whether it is gone. Nil when it changed since it was read.
+    func deleteObject(_ current: StoredObject, key: String, _ context: RequestContext, options: DeletionOptions) throws(APIFailure)
+        -> (JSONValue, deleted: Bool)?
+    {
+        let now = now()
+        let plan = ObjectLifecycle.deletion(of: current.object, traits: context.resource.traits, options: options) { KubeTime.format(now + $0) }
+        if context.dryRun { return (current.object, false) }
         switch plan {
         case .now:
             if context.resource.plural == "namespaces" && context.resource.group.isEmpty {
@@ -187,16 +193,16 @@ extension APIServer {
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.delete(key, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard outcome.revision != nil else { return nil }
-            return current.object
+            return (current.object, true)
         case .mark(let marked):
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.write(key, marked, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard let revision = outcome.revision else { return nil }
             var result = marked
             result.set("metadata.resourceVersion", .string(String(revision)))
-            return result
+            return (result, false)
         case .alreadyDeleting:
-            return current.object
+            return (current.object, false)
         }
     }
 
@@ -244,35 +250,19 @@ extension APIServer {
         }
     }
 
-    func deleteOptions(_ context: RequestContext) throws(APIFailure) -> DeleteOptions {
-        var options = DeleteOptions()
-        if !context.request.body.isEmpty {
-            let body = try parseJSON(context.request.body)
-            options.gracePeriodSeconds = body.integer(at: "gracePeriodSeconds")
-            options.uid = body.string(at: "preconditions.uid")
-            options.resourceVersion = body.string(at: "preconditions.resourceVersion")
-        }
-        if let text = context.query["gracePeriodSeconds"] {
-            guard let seconds = Int64(text), seconds >= 0 else { throw .badRequest("gracePeriodSeconds '\(text)' is not a whole number of seconds") }
-            options.gracePeriodSeconds = seconds
-        }
+    /// The request's DeleteOptions (body, then query), validated as Kubernetes does.
+    func deleteOptions(_ context: RequestContext) throws(APIFailure) -> DeletionOptions {
+        var options = context.request.body.isEmpty ? DeletionOptions() : DeletionOptions(body: try parseJSON(context.request.body))
+        if let message = options.read(query: context.query) { throw .badRequest(message) }
+        let causes = options.validate()
+        guard causes.isEmpty else { throw .invalid(Self.deleteOptionsKind, name: "", causes: causes) }
         return options
     }
+
+    /// What a refused DeleteOptions is called in its Status (`DeleteOptions.meta.k8s.io "" is invalid`).
+    static let deleteOptionsKind = ResourceDescriptor(
+        group: "meta.k8s.io", version: "v1", plural: "deleteoptions", singular: "deleteoptions", kind: "DeleteOptions", namespaced: false, verbs: [])
 }
 
-struct DeleteOptions {
-    var gracePeriodSeconds: Int64?
-    var uid: String?
-    var resourceVersion: String?
-
-    /// The message of a failed precondition, nil when they hold.
-    func preconditionFailure(_ object: JSONValue) -> String? {
-        if let uid, let actual = object.string(at: "metadata.uid"), uid != actual {
-            return "Precondition failed: UID in precondition: \(uid), UID in object meta: \(actual)"
-        }
-        if let resourceVersion, let actual = object.string(at: "metadata.resourceVersion"), resourceVersion != actual {
-            return "Precondition failed: ResourceVersion in precondition: \(resourceVersion), ResourceVersion in object meta: \(actual)"
-        }
-        return nil
-    }
-}
+/// The handlers' name for the request's DeleteOptions (the eviction subresource builds one too).
+typealias DeleteOptions = DeletionOptions

@@ -5,7 +5,8 @@
 //! the main resource, and bumps `metadata.generation` when the spec changed (what
 //! `kubectl rollout status` compares with `status.observedGeneration`); on delete it decides
 //! between deleting now and marking the object (`deletionTimestamp`) for its kubelet or
-//! finalizers to finish.
+//! finalizers to finish, turning the request's propagation policy into the garbage collector's
+//! finalizers (`foregroundDeletion`, `orphan`) as the generic registry store does.
 
 import Wire
 
@@ -36,6 +37,104 @@ public enum DeletionPlan: Equatable, Sendable {
     case mark(JSONValue)
     /// It is already being deleted as soon as or sooner than asked: leave it.
     case alreadyDeleting
+}
+
+/// What a delete does with the object's dependents (`DeleteOptions.propagationPolicy`).
+public enum PropagationPolicy: String, Sendable, CaseIterable {
+    /// The dependents go first: the object waits, marked, with finalizer `foregroundDeletion`.
+    case foreground = "Foreground"
+    /// The object goes now; the garbage collector deletes the dependents afterwards.
+    case background = "Background"
+    /// The dependents stay, their owner references to the object removed (finalizer `orphan`).
+    case orphan = "Orphan"
+}
+
+extension LifecycleTraits {
+    /// What a delete that names no policy does (the registry strategy's
+    /// `DefaultGarbageCollectionPolicy`): `batch/v1` Jobs orphan their pods, for compatibility;
+    /// namespaces have their own deletion and take no policy (nil); everything else is background.
+    public var defaultPropagation: PropagationPolicy? {
+        if isNamespace { return nil }
+        if group == "batch" && plural == "jobs" { return .orphan }
+        return .background
+    }
+}
+
+/// The `DeleteOptions` a delete request carries, from its body or its query.
+public struct DeletionOptions: Sendable, Equatable {
+    public var gracePeriodSeconds: Int64?
+    /// As sent (validated by `validate`): `Foreground`, `Background` or `Orphan`.
+    public var propagationPolicy: String?
+    /// The legacy form of `Orphan` (true) and `Background` (false).
+    public var orphanDependents: Bool?
+    public var preconditionUID: String?
+    public var preconditionResourceVersion: String?
+
+    public init(gracePeriodSeconds: Int64? = nil, propagationPolicy: String? = nil, orphanDependents: Bool? = nil,
+        preconditionUID: String? = nil, preconditionResourceVersion: String? = nil)
+    {
+        self.gracePeriodSeconds = gracePeriodSeconds
+        self.propagationPolicy = propagationPolicy
+        self.orphanDependents = orphanDependents
+        self.preconditionUID = preconditionUID
+        self.preconditionResourceVersion = preconditionResourceVersion
+    }
+
+    /// The options of a `DeleteOptions` body (`{"kind":"DeleteOptions","propagationPolicy":"Foreground",…}`).
+    public init(body: JSONValue) {
+        gracePeriodSeconds = body["gracePeriodSeconds"]?.asInt64
+        propagationPolicy = body["propagationPolicy"]?.asString
+        orphanDependents = body["orphanDependents"]?.asBool
+        preconditionUID = body["preconditions"]?["uid"]?.asString
+        preconditionResourceVersion = body["preconditions"]?["resourceVersion"]?.asString
+    }
+
+    /// Takes what the query gives (`?gracePeriodSeconds=0&propagationPolicy=Foreground`,
+    /// `orphanDependents=true`) over the body's. Returns the message of a value that does not
+    /// read, nil when all do.
+    public mutating func read(query: QueryParameters) -> String? {
+        if let text = query["gracePeriodSeconds"] {
+            guard let seconds = Int64(text), seconds >= 0 else { return "gracePeriodSeconds '\(text)' is not a whole number of seconds" }
+            gracePeriodSeconds = seconds
+        }
+        if let text = query["propagationPolicy"] { propagationPolicy = text }
+        if let text = query["orphanDependents"] {
+            // Go's strconv.ParseBool, which Kubernetes' query decoder uses.
+            switch text {
+            case "1", "t", "T", "true", "TRUE", "True": orphanDependents = true
+            case "0", "f", "F", "false", "FALSE", "False": orphanDependents = false
+            default: return "orphanDependents '\(text)' is not a boolean"
+            }
+        }
+        return nil
+    }
+
+    /// Kubernetes' `ValidateDeleteOptions`: the legacy and the new form together are refused, and
+    /// a policy must be one of the three. The server answers 422 for `DeleteOptions.meta.k8s.io ""`.
+    public func validate() -> [FieldCause] {
+        var causes: [FieldCause] = []
+        if orphanDependents != nil, let propagationPolicy {
+            causes.append(.invalid("propagationPolicy", .string(propagationPolicy), "orphanDependents and deletionPropagation cannot be both set"))
+        }
+        if let propagationPolicy, PropagationPolicy(rawValue: propagationPolicy) == nil {
+            causes.append(.notSupported("propagationPolicy", .string(propagationPolicy),
+                supported: PropagationPolicy.allCases.map(\.rawValue) + ["nil"]))
+        }
+        return causes
+    }
+
+    /// The 409 message of a precondition `object` fails, nil when they hold (the real server's `BeforeDelete`).
+    public func preconditionFailure(_ object: JSONValue) -> String? {
+        if let preconditionUID, let actual = object["metadata"]?["uid"]?.asString, preconditionUID != actual {
+            return "Precondition failed: UID in precondition: \(preconditionUID), UID in object meta: \(actual)"
+        }
+        if let preconditionResourceVersion, let actual = object["metadata"]?["resourceVersion"]?.asString,
+            preconditionResourceVersion != actual
+        {
+            return "Precondition failed: ResourceVersion in precondition: \(preconditionResourceVersion), ResourceVersion in object meta: \(actual)"
+        }
+        return nil
+    }
 }
 
 public enum ObjectLifecycle {
@@ -91,33 +190,97 @@ public enum ObjectLifecycle {
         return .object(next)
     }
 
-    /// How to delete `object`. Pods on a node get their grace period (the request's, else their
-    /// own `terminationGracePeriodSeconds`, else 30 s) for the kubelet to stop them; a pod on no
-    /// node, a grace of 0, or anything without finalizers goes at once. `timestamp(seconds from
-    /// now)` renders RFC 3339 times.
+    /// How to delete `object` with only a grace period (no propagation policy, no preconditions).
     public static func deletion(of object: JSONValue, traits: LifecycleTraits, gracePeriod: Int64?, timestamp: (Int64) -> String) -> DeletionPlan {
-        let finalizers = self.finalizers(object)
+        deletion(of: object, traits: traits, options: DeletionOptions(gracePeriodSeconds: gracePeriod), timestamp: timestamp)
+    }
+
+    /// How to delete `object`, as the generic registry store does. Pods on a node get their grace
+    /// period (the request's, else their own `terminationGracePeriodSeconds`, else 30 s) for the
+    /// kubelet to stop them; a pod on no node or a grace of 0 goes at once. The propagation policy
+    /// becomes the garbage collector's finalizers (`foregroundDeletion`, `orphan`), and an object
+    /// left with any finalizer is only marked (`deletionTimestamp`) for their owners to finish.
+    /// `timestamp(seconds from now)` renders RFC 3339 times.
+    public static func deletion(of object: JSONValue, traits: LifecycleTraits, options: DeletionOptions, timestamp: (Int64) -> String)
+        -> DeletionPlan
+    {
         let deleting = object["metadata"]?["deletionTimestamp"] != nil
+        let deletingGrace = object["metadata"]?["deletionGracePeriodSeconds"]?.asInt64
         if traits.isPod {
             let node = object["spec"]?["nodeName"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? ""
             let own = object["spec"]?["terminationGracePeriodSeconds"].flatMap { if case .integer(let n) = $0 { n } else { nil } }
-            let grace = max(0, gracePeriod ?? own ?? 30)
-            if node.isEmpty || grace == 0 { return finalizers.isEmpty ? .now : mark(object, grace: 0, timestamp: timestamp) }
-            if deleting, case .integer(let current)? = object["metadata"]?["deletionGracePeriodSeconds"], current <= grace {
-                return .alreadyDeleting
+            let grace = max(0, options.gracePeriodSeconds ?? own ?? 30)
+            // A graceful deletion under way may only be shortened; while it runs, a delete changes
+            // no finalizers (the real server's `pendingGraceful`).
+            if deleting, let deletingGrace, deletingGrace > 0, !node.isEmpty, grace > 0 {
+                guard let asked = options.gracePeriodSeconds, asked < deletingGrace else { return .alreadyDeleting }
+                return mark(object, finalizers: finalizers(object), grace: grace, timestamp: timestamp)
             }
-            return mark(object, grace: grace, timestamp: timestamp)
+            let next = finalizersAfterDeletion(of: object, traits: traits, options: options)
+            if node.isEmpty || grace == 0 || deleting { return settle(object, finalizers: next, timestamp: timestamp) }
+            return mark(object, finalizers: next, grace: grace, timestamp: timestamp)
         }
-        if finalizers.isEmpty { return .now }
-        return deleting ? .alreadyDeleting : mark(object, grace: 0, timestamp: timestamp)
+        return settle(object, finalizers: finalizersAfterDeletion(of: object, traits: traits, options: options), timestamp: timestamp)
     }
 
-    private static func mark(_ object: JSONValue, grace: Int64, timestamp: (Int64) -> String) -> DeletionPlan {
+    /// A deletion without a grace period: at once when no finalizer is left, else marked (an
+    /// object already marked keeps its time, and is left alone when its finalizers stay as they are).
+    private static func settle(_ object: JSONValue, finalizers next: [String], timestamp: (Int64) -> String) -> DeletionPlan {
+        if next.isEmpty { return .now }
+        let deleting = object["metadata"]?["deletionTimestamp"] != nil
+        if deleting && next == finalizers(object) && object["metadata"]?["deletionGracePeriodSeconds"]?.asInt64 == 0 {
+            return .alreadyDeleting
+        }
+        return mark(object, finalizers: next, grace: 0, timestamp: timestamp)
+    }
+
+    private static func mark(_ object: JSONValue, finalizers next: [String], grace: Int64, timestamp: (Int64) -> String) -> DeletionPlan {
         guard case .object(var top) = object, case .object(var metadata)? = top["metadata"] else { return .now }
-        metadata["deletionTimestamp"] = .string(timestamp(grace))
+        let deleting = metadata["deletionTimestamp"] != nil
+        // The real server counts the start of a deletion as a change of the object.
+        if !deleting, let generation = metadata["generation"]?.asInt64, generation > 0 { metadata["generation"] = .integer(generation + 1) }
+        // Shortening a graceful deletion moves its time; any other mark of an object already
+        // being deleted keeps the time it had.
+        if !deleting || grace > 0 { metadata["deletionTimestamp"] = .string(timestamp(grace)) }
         metadata["deletionGracePeriodSeconds"] = .integer(grace)
+        if next != finalizers(object) { metadata["finalizers"] = next.isEmpty ? nil : .array(next.map(JSONValue.string)) }
         top["metadata"] = .object(metadata)
         return .mark(.object(top))
+    }
+
+    // MARK: - Deletion propagation
+
+    /// The finalizer that makes the garbage collector delete an object's dependents before it.
+    public static let foregroundDeletionFinalizer = "foregroundDeletion"
+    /// The finalizer that makes the garbage collector remove the owner references to an object
+    /// from its dependents, which then outlive it.
+    public static let orphanFinalizer = "orphan"
+
+    /// `object`'s finalizers once a delete with `options` has set the garbage collector's two:
+    /// an explicit policy (or the legacy `orphanDependents`) wins, then a finalizer the object
+    /// already has, then the kind's default (Kubernetes' `deletionFinalizersForGarbageCollection`).
+    /// When the set is unchanged the list keeps its order.
+    public static func finalizersAfterDeletion(of object: JSONValue, traits: LifecycleTraits, options: DeletionOptions) -> [String] {
+        let current = finalizers(object)
+        guard let defaultPolicy = traits.defaultPropagation else { return current }
+        let orphan: Bool
+        let foreground: Bool
+        if let orphanDependents = options.orphanDependents {
+            orphan = orphanDependents
+            foreground = false
+        } else if let policy = options.propagationPolicy.flatMap(PropagationPolicy.init(rawValue:)) {
+            orphan = policy == .orphan
+            foreground = policy == .foreground
+        } else {
+            // The first of the two finalizers present decides orphaning; the kind's default otherwise.
+            let first = current.first { $0 == orphanFinalizer || $0 == foregroundDeletionFinalizer }
+            orphan = first.map { $0 == orphanFinalizer } ?? (defaultPolicy == .orphan)
+            foreground = current.contains(foregroundDeletionFinalizer)
+        }
+        var next = current.filter { $0 != orphanFinalizer && $0 != foregroundDeletionFinalizer }
+        if orphan { next.append(orphanFinalizer) }
+        if foreground { next.append(foregroundDeletionFinalizer) }
+        return Set(next) == Set(current) ? current : next
     }
 
     public static func finalizers(_ object: JSONValue) -> [String] {
