@@ -91,7 +91,10 @@ let package = Package(
         .testTarget(name: "KubeSchedulingTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeScheduling"]),
         .testTarget(name: "KubeControllersTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeControllers"]),
         .testTarget(name: "KubeNodeTests", dependencies: ["Base", "Wire", "KubeAPI", "KubeNode"]),
-        .testTarget(name: "KubeClientTests", dependencies: ["Base", "Wire", "Net", "EtcdServer", "KubeAPI", "APIServer", "KubeClient"]),
+        // The components' live tests share KubeClient's in-process cluster.
+        .testTarget(
+            name: "KubeClientTests",
+            dependencies: ["Base", "Wire", "Net", "EtcdServer", "KubeAPI", "APIServer", "KubeClient", "KubeNode", "KubeControllers", "KubeComponents"]),
         .testTarget(name: "ReportTests", dependencies: ["Base", "Report"]),
         .testTarget(name: "SimulationTests", dependencies: ["Base", "Raft", "KV", "Services", "Linearizability", "Simulator"]),
     ]

@@ -130,3 +130,10 @@ public struct ComponentSettings: Sendable {
         self.log = log
     }
 }
+
+/// The component's Lease in kube-system, campaigned for with the settings' identity and timing.
+func electorConfiguration(name: String, _ settings: ComponentSettings) -> LeaderElectorConfiguration {
+    var configuration = LeaderElectorConfiguration(name: name, identity: settings.identity, timing: settings.leaderElection)
+    configuration.log = settings.log
+    return configuration
+}

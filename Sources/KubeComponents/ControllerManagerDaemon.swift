@@ -74,9 +74,7 @@ public final class ControllerManagerDaemon: Sendable {
         let client = try APIClient(clientConfiguration)
         var informerConfiguration = InformerConfiguration()
         informerConfiguration.log = settings.log
-        let key = { (object: JSONValue) in
-            ReplicaSetController.key(namespace: object.stringMember("metadata", "namespace") ?? "", name: object.stringMember("metadata", "name") ?? "")
-        }
+        let key = Self.key(of:)
         let nodes = Informer(client: client, resource: .standard("nodes"), configuration: informerConfiguration, handlers: InformerHandlers(
             onAdd: { [self] node in mark { $0.changedNodes.append(node); $0.podsOrNodesMoved = true } },
             onUpdate: { [self] _, node in mark { $0.changedNodes.append(node); $0.podsOrNodesMoved = true } },
@@ -120,16 +118,11 @@ public final class ControllerManagerDaemon: Sendable {
                 onAdd: { [self] deployment in mark { $0.deploymentKeys[key(deployment)] = 0 } },
                 onUpdate: { [self] _, deployment in mark { $0.deploymentKeys[key(deployment)] = 0 } },
                 onDelete: { _ in }))
-        var elector: LeaderElector?
-        if settings.leaderElect {
-            var election = LeaderElectorConfiguration(name: "kube-controller-manager", identity: settings.identity, timing: settings.leaderElection)
-            election.log = settings.log
-            elector = LeaderElector(client: client, configuration: election,
-                onStartedLeading: { [self] in becomeLeader() },
-                onStoppedLeading: { [self] in state.withLock { $0.leading = false } })
-        } else {
-            becomeLeader()
-        }
+        let elector: LeaderElector? = settings.leaderElect ? LeaderElector(client: client,
+            configuration: electorConfiguration(name: "kube-controller-manager", settings),
+            onStartedLeading: { [self] in becomeLeader() },
+            onStoppedLeading: { [self] in state.withLock { $0.leading = false } }) : nil
+        if elector == nil { becomeLeader() }
         let built = Parts(client: client, nodes: nodes, leases: leases, pods: pods, replicaSets: replicaSets, deployments: deployments, elector: elector)
         parts.withLock { $0 = built }
         for informer in built.all { informer.start() }
@@ -150,8 +143,8 @@ public final class ControllerManagerDaemon: Sendable {
         }
         if let built = parts.withLock({ $0 }) {
             mark { state in
-                for set in built.replicaSets.list() { state.replicaSetKeys[InformerCache.key(of: set)] = 0 }
-                for deployment in built.deployments.list() { state.deploymentKeys[InformerCache.key(of: deployment)] = 0 }
+                for set in built.replicaSets.list() { state.replicaSetKeys[Self.key(of: set)] = 0 }
+                for deployment in built.deployments.list() { state.deploymentKeys[Self.key(of: deployment)] = 0 }
             }
         }
         loop.poke()
@@ -160,6 +153,10 @@ public final class ControllerManagerDaemon: Sendable {
     private func mark(_ change: (inout ControllerState) -> Void) {
         state.withLock { change(&$0) }
         loop.poke()
+    }
+
+    @Sendable private static func key(of object: JSONValue) -> String {
+        ReplicaSetController.key(namespace: object.stringMember("metadata", "namespace") ?? "", name: object.stringMember("metadata", "name") ?? "")
     }
 
     private static func enqueueOwner(of pod: JSONValue, in state: inout ControllerState) {
@@ -182,7 +179,7 @@ public final class ControllerManagerDaemon: Sendable {
         for pod in pods { podsByNamespace[pod.stringMember("metadata", "namespace") ?? "", default: []].append(pod) }
 
         // Node lifecycle and taint eviction.
-        var actions: [ObjectAction] = state.withLock { state in
+        let actions: [ObjectAction] = state.withLock { state in
             var actions: [ObjectAction] = []
             for node in state.changedNodes { actions += state.nodeLifecycle.nodeChanged(node, now: now, wallNow: wallNow) }
             state.changedNodes.removeAll()

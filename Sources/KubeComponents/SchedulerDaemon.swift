@@ -30,20 +30,19 @@ public final class SchedulerDaemon: Sendable {
         configuration.host = settings.identity
         let client = try APIClient(configuration)
         let sender = ActionSender(client: client, log: settings.log)
-        let now = { MonotonicClock.now() }
         var informerConfiguration = InformerConfiguration()
         informerConfiguration.log = settings.log
         let nodes = Informer(client: client, resource: .standard("nodes"), configuration: informerConfiguration, handlers: InformerHandlers(
-            onAdd: { [self] node in scheduler.withLock { $0.onNodeEvent(node, now: now()) }; loop.poke() },
-            onUpdate: { [self] _, node in scheduler.withLock { $0.onNodeEvent(node, now: now()) }; loop.poke() },
+            onAdd: { [self] node in scheduler.withLock { $0.onNodeEvent(node, now: MonotonicClock.now()) }; loop.poke() },
+            onUpdate: { [self] _, node in scheduler.withLock { $0.onNodeEvent(node, now: MonotonicClock.now()) }; loop.poke() },
             onDelete: { [self] node in scheduler.withLock { $0.onNodeDeleted(name: node.stringMember("metadata", "name") ?? "") } }))
         let pods = Informer(client: client, resource: .standard("pods"), configuration: informerConfiguration, handlers: InformerHandlers(
-            onAdd: { [self] pod in scheduler.withLock { $0.onPodEvent(pod, now: now()) }; loop.poke() },
-            onUpdate: { [self] _, pod in scheduler.withLock { $0.onPodEvent(pod, now: now()) }; loop.poke() },
+            onAdd: { [self] pod in scheduler.withLock { $0.onPodEvent(pod, now: MonotonicClock.now()) }; loop.poke() },
+            onUpdate: { [self] _, pod in scheduler.withLock { $0.onPodEvent(pod, now: MonotonicClock.now()) }; loop.poke() },
             onDelete: { [self] pod in
                 scheduler.withLock {
                     $0.onPodDeleted(namespace: pod.stringMember("metadata", "namespace") ?? "", name: pod.stringMember("metadata", "name") ?? "",
-                        now: now())
+                        now: MonotonicClock.now())
                 }
                 loop.poke()
             }))
@@ -52,13 +51,8 @@ public final class SchedulerDaemon: Sendable {
             onUpdate: { [self] _, namespace in scheduler.withLock { $0.onNamespaceEvent(namespace) } },
             onDelete: { [self] namespace in scheduler.withLock { $0.onNamespaceDeleted(name: namespace.stringMember("metadata", "name") ?? "") } }))
         let informers = [nodes, pods, namespaces]
-        var elector: LeaderElector?
-        if settings.leaderElect {
-            var election = LeaderElectorConfiguration(name: "kube-scheduler", identity: settings.identity, timing: settings.leaderElection)
-            election.log = settings.log
-            elector = LeaderElector(client: client, configuration: election,
-                onStartedLeading: { [self] in loop.poke() }, onStoppedLeading: {})
-        }
+        let elector: LeaderElector? = settings.leaderElect ? LeaderElector(client: client,
+            configuration: electorConfiguration(name: "kube-scheduler", settings), onStartedLeading: { [self] in loop.poke() }, onStoppedLeading: {}) : nil
         parts.withLock { $0 = (client, informers, elector) }
         for informer in informers { informer.start() }
         elector?.start()

@@ -31,11 +31,7 @@ enum APIServerCommand {
         while let flag = flags.next() {
             switch flag {
             case "--etcd-servers":
-                let urls = try flags.value(flag).split(separator: ",").map(String.init)
-                guard !urls.isEmpty, urls.allSatisfy({ $0.hasPrefix("http://") }) else {
-                    throw CommandError("--etcd-servers takes http:// URLs, comma-separated (e.g. http://127.0.0.1:2379)")
-                }
-                configuration.etcdServers = urls
+                configuration.etcdServers = try flags.httpURLs(flag, example: "http://127.0.0.1:2379")
             case "--listen":
                 var text = try flags.value(flag)
                 if text.hasPrefix("http://") { text.removeFirst("http://".count) }

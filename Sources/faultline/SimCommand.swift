@@ -231,4 +231,13 @@ struct FlagReader {
         guard let next = rest.popFirst() else { throw CommandError("\(flag) needs a value") }
         return next
     }
+
+    /// The comma-separated http:// URLs that must follow `flag` (`example` shows one).
+    mutating func httpURLs(_ flag: String, example: String) throws(CommandError) -> [String] {
+        let urls = try value(flag).split(separator: ",").map(String.init)
+        guard !urls.isEmpty, urls.allSatisfy({ $0.hasPrefix("http://") }) else {
+            throw CommandError("\(flag) takes http:// URLs, comma-separated (e.g. \(example))")
+        }
+        return urls
+    }
 }

@@ -13,6 +13,10 @@ let usage = """
       check        check a history file for linearizability
       etcd         run an etcd-compatible store member (etcd 3.4's flags)
       apiserver    run a Kubernetes apiserver over any etcd v3 store (kubectl works against it)
+      scheduler    run the scheduler (binds pods to nodes; leader election on a Lease)
+      controller-manager
+                   run node lifecycle, ReplicaSet and Deployment controllers (leader election on a Lease)
+      kubelet      run a hollow kubelet, or N of them (--hollow N): nodes, leases, pods reported Running
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
       run          run a chaos scenario (Chaos/*.yaml) on a real cluster; check it; write the report
@@ -50,6 +54,12 @@ case "etcd":
     exit(EtcdCommand.run(arguments))
 case "apiserver":
     exit(APIServerCommand.run(arguments))
+case "scheduler":
+    exit(ComponentCommands.scheduler(arguments))
+case "controller-manager":
+    exit(ComponentCommands.controllerManager(arguments))
+case "kubelet":
+    exit(ComponentCommands.kubelet(arguments))
 case "kubeconfig":
     exit(TestbedCommand.kubeconfig(arguments))
 case "etcdctl":

@@ -3,6 +3,7 @@
 //! (not by the renewTime written in it); that a leader stops at its renew deadline.
 
 import Base
+import KubeAPI
 import KubeClient
 import Wire
 import Testing

@@ -72,6 +72,24 @@ import Wire
         #expect(cluster.activePods.allSatisfy { $0.member("spec", "containers")?.asArray?.first?.stringMember("image") == "nginx:2" })
     }
 
+    /// A cached old ReplicaSet whose status still counts more available pods than its freshly
+    /// lowered spec (status lags spec) must not stop the rollout; it once tripped a precondition
+    /// in the unhealthy-replica cleanup and took the controller-manager down.
+    @Test func staleStatusAboveSpecIsNotACrash() throws {
+        var cluster = rolledOut(WorkloadFixtures.deployment(replicas: 10))
+        let old = try #require(cluster.newReplicaSet(of: "web")).stringMember("metadata", "name")!
+        cluster.setImage("web", "nginx:2")
+        cluster.syncDeployments()
+        cluster.edit(WorkloadFakeCluster.replicaSets, old) { replicaSet in
+            replicaSet.set("spec.replicas", .integer(9))
+            replicaSet.set("status.availableReplicas", .integer(10))
+        }
+        cluster.syncDeployments()
+        #expect(cluster.get(WorkloadFakeCluster.replicaSets, old)?.intMember("spec", "replicas") ?? 99 <= 9, "the old ReplicaSet grew")
+        _ = cluster.runRollout("web")
+        #expect(RolloutStatusViewer.status(of: cluster.deployment("web")).message == "deployment \"web\" successfully rolled out\n")
+    }
+
     /// Known-bad: the checker used above does flag sequences that break the bounds.
     @Test func boundsCheckerFlagsSurgeAndAvailabilityViolations() {
         let good = RolloutSnapshot(activePods: 13, availablePods: 8, requestedPods: 13)

@@ -48,9 +48,11 @@ extension DeploymentPass {
         for index in old.sorted(by: { ReplicaSetOrder.byCreation(replicaSets[$0], replicaSets[$1]) }) {
             if total >= limit { break }
             let replicaSet = replicaSets[index]
-            if replicaSet.replicas == 0 || replicaSet.replicas == replicaSet.availableReplicas { continue }
+            // Status can lag spec (available above a just-lowered replica count): nothing to clean
+            // then. Kubernetes refuses such a scale-down with an error; crashing on it would take
+            // the controller-manager down on ordinary cache lag.
+            if replicaSet.replicas == 0 || replicaSet.replicas <= replicaSet.availableReplicas { continue }
             let count = min(limit - total, replicaSet.replicas - replicaSet.availableReplicas)
-            precondition(count > 0, "cleanup of \(count) unhealthy replicas from \(replicaSet.name) of \(deployment.key)")
             scale(index, to: replicaSet.replicas - count)
             total += count
         }

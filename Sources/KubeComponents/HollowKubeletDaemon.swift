@@ -1,0 +1,186 @@
+//! `faultline kubelet --hollow N`: N kubelets in one process that register their Nodes, renew
+//! their Leases, report node status and report the pods bound to them as Running — without
+//! running anything (kubemark's hollow node). Enough for the node-lifecycle controller, the
+//! scheduler and the workload controllers to see a real cluster's traffic; killing or pausing
+//! the process silences every node in it, as a dead machine would.
+//!
+//! Timings are the kubelet's: the Lease renewed every quarter of its 40 s duration, node status
+//! reported every 5 minutes when nothing changed (`nodeStatusReportFrequency`) and at once when
+//! the node controller marked the node otherwise (checked every 10 s,
+//! `nodeStatusUpdateFrequency`).
+
+import Base
+import Foundation
+import KubeAPI
+import KubeClient
+import KubeNode
+import Net
+import Synchronization
+import Wire
+
+public struct KubeletConfiguration: Sendable {
+    public var nodes: [NodeIdentity]
+    public var lease = NodeLeaseSettings()
+    /// How often node status is checked and, if the node is not Ready in the apiserver, reported.
+    public var nodeStatusUpdateFrequency: Nanoseconds = 10 * Time.second
+    /// How often node status is reported when nothing changed.
+    public var nodeStatusReportFrequency: Nanoseconds = 5 * 60 * Time.second
+
+    public init(nodes: [NodeIdentity]) {
+        precondition(!nodes.isEmpty, "a kubelet needs at least one node")
+        precondition(Set(nodes.map(\.name)).count == nodes.count, "node names repeat: \(nodes.map(\.name))")
+        self.nodes = nodes
+    }
+}
+
+public final class HollowKubeletDaemon: Sendable {
+    public let settings: ComponentSettings
+    public let configuration: KubeletConfiguration
+    private let loop = ComponentLoop(name: "kubelet")
+    private let state: Mutex<[String: NodeState]>
+    private let parts = Mutex<(client: APIClient, nodes: Informer, pods: Informer)?>(nil)
+
+    /// What the kubelet remembers about one of its nodes.
+    struct NodeState {
+        var identity: NodeIdentity
+        var pods: HollowPods
+        var registered = false
+        var lease: JSONValue?
+        var nextLeaseRenewal: Nanoseconds = 0
+        var nextStatusCheck: Nanoseconds = 0
+        var nextStatusReport: Nanoseconds = 0
+        var podsChanged = true
+    }
+
+    public init(settings: ComponentSettings, configuration: KubeletConfiguration) {
+        self.settings = settings
+        self.configuration = configuration
+        var nodes: [String: NodeState] = [:]
+        for identity in configuration.nodes {
+            nodes[identity.name] = NodeState(identity: identity,
+                pods: HollowPods(node: identity.name, hostIP: identity.internalIP, podCIDR: identity.podCIDR))
+        }
+        state = Mutex(nodes)
+    }
+
+    public func start() throws(APIClientConfigurationError) {
+        var clientConfiguration = APIClientConfiguration(servers: settings.apiservers, component: "kubelet")
+        clientConfiguration.host = configuration.nodes.count == 1 ? configuration.nodes[0].name : settings.identity
+        let client = try APIClient(clientConfiguration)
+        var informerConfiguration = InformerConfiguration()
+        informerConfiguration.log = settings.log
+        let single = configuration.nodes.count == 1 ? configuration.nodes[0].name : nil
+        let touch: @Sendable (JSONValue) -> Void = { [self] pod in
+            guard let node = pod.stringMember("spec", "nodeName") else { return }
+            let mine = state.withLock { nodes -> Bool in
+                guard nodes[node] != nil else { return false }
+                nodes[node]!.podsChanged = true
+                return true
+            }
+            if mine { loop.poke() }
+        }
+        // One kubelet watches only its own pods; a hollow process watches all and keeps its own.
+        let pods = Informer(client: client, resource: .standard("pods"), fieldSelector: single.map { "spec.nodeName=\($0)" },
+            configuration: informerConfiguration, handlers: InformerHandlers(onAdd: touch, onUpdate: { _, pod in touch(pod) }, onDelete: touch))
+        let nodes = Informer(client: client, resource: .standard("nodes"), fieldSelector: single.map { "metadata.name=\($0)" },
+            configuration: informerConfiguration)
+        parts.withLock { $0 = (client, nodes, pods) }
+        pods.start()
+        nodes.start()
+        let sender = ActionSender(client: client, log: settings.log)
+        loop.start { [self] now in pass(client, nodes: nodes, pods: pods, sender, now: now) }
+    }
+
+    private func pass(_ client: APIClient, nodes: Informer, pods: Informer, _ sender: ActionSender, now: Nanoseconds) -> Nanoseconds? {
+        let wall = FaultClock.shared.wallNow().timeIntervalSince1970
+        let wallNow = Int64(wall), wallMicros = Int64(wall * 1_000_000)
+        let names = state.withLock { Array($0.keys).sorted() }
+        var next = now + configuration.nodeStatusUpdateFrequency
+        var podsByNode: [String: [JSONValue]]?
+        for name in names {
+            guard var node = state.withLock({ $0[name] }) else { continue }
+            if !node.registered { node.registered = register(node.identity, client, wallNow: wallNow) }
+            if node.registered && now >= node.nextLeaseRenewal {
+                node.lease = renewLease(node, client, wallMicros: wallMicros)
+                node.nextLeaseRenewal = now + (node.lease == nil ? Time.second : node.identity.renewInterval(configuration.lease))
+            }
+            if node.registered && now >= node.nextStatusCheck {
+                let current = nodes.get(name)
+                if now >= node.nextStatusReport || current.map({ !NodeConditions.isReady($0) }) ?? false, let current {
+                    if sender.send(.mergePatch(ObjectReference(.standard("nodes"), namespace: nil, name: name),
+                        patch: NodeConditions.heartbeatPatch(current: current, wallNow: wallNow), subresource: "status"))
+                    {
+                        node.nextStatusReport = now + configuration.nodeStatusReportFrequency
+                    }
+                }
+                node.nextStatusCheck = now + configuration.nodeStatusUpdateFrequency
+            }
+            if node.podsChanged && pods.hasSynced {
+                node.podsChanged = false
+                if podsByNode == nil {
+                    var grouped: [String: [JSONValue]] = [:]
+                    for pod in pods.list() { if let bound = pod.stringMember("spec", "nodeName") { grouped[bound, default: []].append(pod) } }
+                    podsByNode = grouped
+                }
+                sender.send(node.pods.sync(pods: podsByNode?[name] ?? [], wallNow: wallNow))
+                // A delete not yet seen through the watch is sent again after the retry interval.
+                if podsByNode?[name]?.contains(where: { $0.member("metadata", "deletionTimestamp") != nil }) ?? false {
+                    node.podsChanged = true
+                    next = min(next, now + node.pods.retryAfterSeconds * Time.second)
+                }
+            }
+            next = min(next, node.nextLeaseRenewal, node.nextStatusCheck)
+            let updated = node
+            state.withLock { $0[name] = updated }
+        }
+        return next
+    }
+
+    /// Creates the Node (a node already registered is fine: its status is reported next).
+    private func register(_ identity: NodeIdentity, _ client: APIClient, wallNow: Int64) -> Bool {
+        do {
+            _ = try client.create(.standard("nodes"), namespace: nil, object: identity.nodeObject(wallNow: wallNow))
+            settings.log("node \(identity.name) registered")
+            return true
+        } catch {
+            if error.isAlreadyExists { return true }
+            settings.log("registering node \(identity.name) failed: \(error)")
+            return false
+        }
+    }
+
+    /// Renews (or creates) the node's Lease; nil when that failed (tried again in a second).
+    private func renewLease(_ node: NodeState, _ client: APIClient, wallMicros: Int64) -> JSONValue? {
+        let reference = NodeLease.reference(node: node.identity.name)
+        do {
+            if let lease = node.lease {
+                return try client.update(reference, object: NodeLease.renewed(lease, node: node.identity.name, settings: configuration.lease,
+                    wallMicros: wallMicros))
+            }
+            let existing: JSONValue?
+            do { existing = try client.get(reference) } catch where error.isNotFound { existing = nil }
+            if let existing {
+                return try client.update(reference, object: NodeLease.renewed(existing, node: node.identity.name, settings: configuration.lease,
+                    wallMicros: wallMicros))
+            }
+            let uid = try? client.get(ObjectReference(.standard("nodes"), namespace: nil, name: node.identity.name)).stringMember("metadata", "uid")
+            return try client.create(reference.resource, namespace: NodeLease.namespace,
+                object: NodeLease.object(node: node.identity.name, nodeUID: uid, settings: configuration.lease, wallMicros: wallMicros))
+        } catch {
+            settings.log("renewing the lease of node \(node.identity.name) failed: \(error)")
+            return nil
+        }
+    }
+
+    /// Stops every node of this process at once: no more renewals, reports or pod updates.
+    public func stop() {
+        loop.stop()
+        guard let (_, nodes, pods) = parts.withLock({ $0 }) else { return }
+        nodes.stop()
+        pods.stop()
+    }
+}
+
+extension NodeIdentity {
+    func renewInterval(_ settings: NodeLeaseSettings) -> Nanoseconds { settings.renewInterval * Time.second }
+}
