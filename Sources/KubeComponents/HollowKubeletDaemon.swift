@@ -39,6 +39,10 @@ public final class HollowKubeletDaemon: Sendable {
     private let loop = ComponentLoop(name: "kubelet")
     private let state: Mutex<[String: NodeState]>
     private let parts = Mutex<(client: APIClient, nodes: Informer, pods: Informer)?>(nil)
+    /// Pod reports in flight at once.
+    static let reportsInFlightMax = 16
+    private let reportQueue = DispatchQueue(label: "kubelet-pod-reports", attributes: .concurrent)
+    private let reporters = DispatchSemaphore(value: HollowKubeletDaemon.reportsInFlightMax)
 
     /// What the kubelet remembers about one of its nodes.
     struct NodeState {
@@ -49,7 +53,13 @@ public final class HollowKubeletDaemon: Sendable {
         var nextLeaseRenewal: Nanoseconds = 0
         var nextStatusCheck: Nanoseconds = 0
         var nextStatusReport: Nanoseconds = 0
-        var podsChanged = true
+        /// Bumped by the pod informer's handlers; the pass syncs when it is ahead of what it
+        /// last synced (a flag set by a handler during a pass would be lost when the pass
+        /// writes its copy back).
+        var podsGeneration = 1
+        var podsSyncedGeneration = 0
+        /// When pods not yet settled (reports or deletions not seen back) are synced again.
+        var podsRetryAt: Nanoseconds?
     }
 
     public init(settings: ComponentSettings, configuration: KubeletConfiguration) {
@@ -74,7 +84,7 @@ public final class HollowKubeletDaemon: Sendable {
             guard let node = pod.stringMember("spec", "nodeName") else { return }
             let mine = state.withLock { nodes -> Bool in
                 guard nodes[node] != nil else { return false }
-                nodes[node]!.podsChanged = true
+                nodes[node]!.podsGeneration += 1
                 return true
             }
             if mine { loop.poke() }
@@ -97,6 +107,8 @@ public final class HollowKubeletDaemon: Sendable {
         let names = state.withLock { Array($0.keys).sorted() }
         var next = now + configuration.nodeStatusUpdateFrequency
         var podsByNode: [String: [JSONValue]]?
+        var generationsAtList: [String: Int] = [:]
+        let reports = DispatchGroup()
         for name in names {
             guard var node = state.withLock({ $0[name] }) else { continue }
             if !node.registered { node.registered = register(node.identity, client, wallNow: wallNow) }
@@ -115,24 +127,50 @@ public final class HollowKubeletDaemon: Sendable {
                 }
                 node.nextStatusCheck = now + configuration.nodeStatusUpdateFrequency
             }
-            if node.podsChanged && pods.hasSynced {
-                node.podsChanged = false
+            let podsDue = node.podsSyncedGeneration < node.podsGeneration || node.podsRetryAt.map { now >= $0 } ?? false
+            if podsDue && pods.hasSynced {
+                node.podsRetryAt = nil
                 if podsByNode == nil {
+                    // The generations first, then the list: every change a generation counts is
+                    // in the list (the cache holds a change before its handler runs). A change
+                    // after the snapshot leaves the node due again for the next pass.
+                    generationsAtList = state.withLock { $0.mapValues(\.podsGeneration) }
                     var grouped: [String: [JSONValue]] = [:]
                     for pod in pods.list() { if let bound = pod.stringMember("spec", "nodeName") { grouped[bound, default: []].append(pod) } }
                     podsByNode = grouped
                 }
-                sender.send(node.pods.sync(pods: podsByNode?[name] ?? [], wallNow: wallNow))
-                // A delete not yet seen through the watch is sent again after the retry interval.
-                if podsByNode?[name]?.contains(where: { $0.member("metadata", "deletionTimestamp") != nil }) ?? false {
-                    node.podsChanged = true
-                    next = min(next, now + node.pods.retryAfterSeconds * Time.second)
+                node.podsSyncedGeneration = generationsAtList[name] ?? 0
+                // Pod reports go out in parallel (bounded): thousands of pods after a burst of
+                // bindings would otherwise wait for each other's round trips.
+                for action in node.pods.sync(pods: podsByNode?[name] ?? [], wallNow: wallNow) {
+                    reporters.wait()
+                    reports.enter()
+                    reportQueue.async { [self] in
+                        sender.send(action)
+                        reporters.signal()
+                        reports.leave()
+                    }
+                }
+                // A delete or a report not yet seen through the watch is sent again after the retry interval.
+                let unsettled = podsByNode?[name]?.contains { pod in
+                    pod.member("metadata", "deletionTimestamp") != nil
+                        || !["Running", "Succeeded", "Failed"].contains(pod.stringMember("status", "phase") ?? "Pending")
+                } ?? false
+                if unsettled {
+                    node.podsRetryAt = now + node.pods.retryAfterSeconds * Time.second
+                    next = min(next, node.podsRetryAt!)
                 }
             }
             next = min(next, node.nextLeaseRenewal, node.nextStatusCheck)
             let updated = node
-            state.withLock { $0[name] = updated }
+            state.withLock { nodes in
+                // Keep the handlers' bumps made while this pass ran.
+                var merged = updated
+                merged.podsGeneration = max(updated.podsGeneration, nodes[name]?.podsGeneration ?? 0)
+                nodes[name] = merged
+            }
         }
+        reports.wait()
         return next
     }
 

@@ -19,6 +19,11 @@ public final class SchedulerDaemon: Sendable {
     private let loop = ComponentLoop(name: "scheduler")
     private let parts = Mutex<(client: APIClient, informers: [Informer], elector: LeaderElector?)?>(nil)
     private let statistics = Mutex(SchedulingStatistics())
+    /// Bindings in flight at once (each is a bind and an event): bounded, so a slow apiserver
+    /// holds the scheduling loop back instead of piling up work.
+    static let bindingsInFlightMax = 16
+    private let bindingQueue = DispatchQueue(label: "scheduler-binding", attributes: .concurrent)
+    private let binders = DispatchSemaphore(value: SchedulerDaemon.bindingsInFlightMax)
 
     public init(settings: ComponentSettings, configuration: SchedulerConfiguration = SchedulerConfiguration(), seed: UInt64) {
         self.settings = settings
@@ -73,11 +78,23 @@ public final class SchedulerDaemon: Sendable {
             guard let attempt = scheduler.withLock({ $0.scheduleOne(now: began, wallClock: wall) }) else { break }
             let decided = MonotonicClock.now()
             statistics.withLock { $0.record(attempt.decision, took: decided - began) }
-            for action in attempt.actions {
-                if sender.send(action) { continue }
-                if case .bind(let pod, _, _) = action {
-                    scheduler.withLock { $0.bindingFailed(namespace: pod.namespace ?? "", name: pod.name, now: MonotonicClock.now()) }
-                    break
+            // The binding cycle runs beside the scheduling loop, as kube-scheduler's does: the pod is
+            // already assumed on its node in the cache, so the next decision counts it.
+            binders.wait()
+            bindingQueue.async { [self] in
+                defer { binders.signal() }
+                // A leader deposed since the decision does not bind (the pod goes back to the queue).
+                guard elector?.isLeading ?? true else {
+                    scheduler.withLock { $0.bindingFailed(namespace: attempt.pod.namespace ?? "", name: attempt.pod.name, now: MonotonicClock.now()) }
+                    return
+                }
+                for action in attempt.actions {
+                    if sender.send(action) { continue }
+                    if case .bind(let pod, _, _) = action {
+                        scheduler.withLock { $0.bindingFailed(namespace: pod.namespace ?? "", name: pod.name, now: MonotonicClock.now()) }
+                        loop.poke()
+                        return
+                    }
                 }
             }
         }

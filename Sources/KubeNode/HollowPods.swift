@@ -15,8 +15,10 @@ public struct HollowPods: Sendable {
     public let hostIP: String
     private var addresses: IPv4Range?
     private var addressOf: [String: UInt32] = [:]
-    /// uid → what was last reported for the pod (so a pod is reported once, not every sync).
-    private var reported: [String: Report] = [:]
+    /// uid → what was last reported for the pod and when (wall seconds): a pod is reported
+    /// once, and again only if the apiserver still does not show it after `retryAfterSeconds`
+    /// (the report may have been lost).
+    private var reported: [String: (report: Report, at: Int64)] = [:]
     /// uid → when its deletion was sent (it is sent again after `retryAfter` if still there).
     private var deleting: [String: Int64] = [:]
     public var retryAfterSeconds: Int64 = 5
@@ -50,20 +52,23 @@ public struct HollowPods: Sendable {
             }
             let phase = pod.stringMember("status", "phase") ?? "Pending"
             if phase == "Succeeded" || phase == "Failed" { continue }
-            if reported[uid] != nil { continue }
+            if let last = reported[uid] {
+                let shown = (last.report == .running && phase == "Running") || (last.report == .failed && phase == "Failed")
+                if shown || wallNow - last.at < retryAfterSeconds { continue }
+            }
             // A pod reported Running by an earlier run of this kubelet keeps its address.
             if phase == "Running", let ip = pod.stringMember("status", "podIP").flatMap(IPv4Range.parse) {
                 addressOf[uid] = ip
-                reported[uid] = .running
+                reported[uid] = (.running, wallNow)
                 continue
             }
             guard let ip = allocate(uid) else {
-                reported[uid] = .failed
+                reported[uid] = (.failed, wallNow)
                 actions.append(.mergePatch(reference, patch: Self.failedStatus(
                     message: "no pod address left in the node's range", wallNow: wallNow), subresource: "status"))
                 continue
             }
-            reported[uid] = .running
+            reported[uid] = (.running, wallNow)
             actions.append(.mergePatch(reference, patch: runningStatus(pod, ip: IPv4Range.format(ip), wallNow: wallNow), subresource: "status"))
         }
         // Pods gone from the cache: free their addresses and records.

@@ -39,12 +39,6 @@ enum BenchAPIServerCommand {
         var settings = Settings()
         var flags = FlagReader(arguments)
         var apiserverGiven = false
-        func count(_ flag: String, _ text: String, _ range: ClosedRange<Int>) throws(CommandError) -> Int {
-            guard let value = Int(text), range.contains(value) else {
-                throw CommandError("\(flag) takes a number from \(range.lowerBound) to \(range.upperBound) (got '\(text)')")
-            }
-            return value
-        }
         while let flag = flags.next() {
             switch flag {
             case "--apiserver":
@@ -55,13 +49,13 @@ enum BenchAPIServerCommand {
                 }
                 apiserverGiven = true
             case "--etcd-endpoints": settings.etcd = try flags.value(flag).split(separator: ",").map(String.init)
-            case "--clients": settings.clients = try count(flag, try flags.value(flag), 1...512)
+            case "--clients": settings.clients = try flags.integer(flag, 1...512)
             case "--duration":
                 let text = try flags.value(flag)
                 guard let duration = Time.parse(text), duration > 0 else { throw CommandError("--duration takes a duration like 10s (got '\(text)')") }
                 settings.duration = duration
-            case "--watchers": settings.watchers = try count(flag, try flags.value(flag), 1...2000)
-            case "--events": settings.events = try count(flag, try flags.value(flag), 1...100_000)
+            case "--watchers": settings.watchers = try flags.integer(flag, 1...2000)
+            case "--events": settings.events = try flags.integer(flag, 1...100_000)
             case "-h", "--help": throw CommandError("")
             default: throw CommandError("unknown option '\(flag)'")
             }

@@ -232,6 +232,15 @@ struct FlagReader {
         return next
     }
 
+    /// The whole number in `range` that must follow `flag`.
+    mutating func integer(_ flag: String, _ range: ClosedRange<Int>) throws(CommandError) -> Int {
+        let text = try value(flag)
+        guard let number = Int(text), range.contains(number) else {
+            throw CommandError("\(flag) takes a number from \(range.lowerBound) to \(range.upperBound) (got '\(text)')")
+        }
+        return number
+    }
+
     /// The comma-separated http:// URLs that must follow `flag` (`example` shows one).
     mutating func httpURLs(_ flag: String, example: String) throws(CommandError) -> [String] {
         let urls = try value(flag).split(separator: ",").map(String.init)

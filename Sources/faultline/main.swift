@@ -32,7 +32,8 @@ let usage = """
       proxy        run the fault proxy daemon (routes from a JSON file, rules over its HTTP control API)
       bench        benchmarks: 'bench check' (the checker), 'bench kv' and 'bench failover' (any etcd),
                    'bench proxy' (the fault proxy's latency and throughput against direct and socat),
-                   'bench apiserver' (creates, gets, lists, watch fan-out beside the store's raw put rate)
+                   'bench apiserver' (creates, gets, lists, watch fan-out beside the store's raw put rate),
+               'bench kube' (hollow nodes registered and pods scheduled per second, the scheduler's p99)
       scenario     check chaos scenario files ('scenario check FILE...') or show one resolved ('scenario show FILE')
       help     this text
 
@@ -85,8 +86,9 @@ case "bench":
     case "failover": exit(BenchFailoverCommand.run(Array(arguments.dropFirst())))
     case "proxy": exit(BenchProxyCommand.run(Array(arguments.dropFirst())))
     case "apiserver": exit(BenchAPIServerCommand.run(Array(arguments.dropFirst())))
+    case "kube": exit(BenchKubeCommand.run(Array(arguments.dropFirst())))
     default:
-        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover, proxy, apiserver)\n".utf8))
+        FileHandle.standardError.write(Data("faultline bench: unknown benchmark '\(arguments.first ?? "")' (available: check, kv, failover, proxy, apiserver, kube)\n".utf8))
         exit(2)
     }
 case "up":

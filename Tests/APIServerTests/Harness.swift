@@ -27,7 +27,9 @@ final class KubeHarness {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl") else {
             throw HarnessError("kubectl is not installed (/usr/bin/kubectl); these tests drive the real client")
         }
-        directory = NSTemporaryDirectory() + "fl-kube-\(store)-\(getpid())"
+        // The port in the name too: two harnesses of one store kind in one process (tests run in
+        // parallel) must not share a directory, a store or a kubeconfig.
+        directory = NSTemporaryDirectory() + "fl-kube-\(store)-\(basePort)-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
         apiPort = basePort + 2

@@ -88,6 +88,11 @@ import Wire
         #expect(patch.stringMember("status", "hostIP") == "10.0.0.5")
         #expect(patch.arrayMember("status", "containerStatuses").first?.boolMember("ready") == true)
         #expect(pods.sync(pods: [pod("a", uid: "1")], wallNow: 1_001).isEmpty, "reported twice")
+        // The report was lost: the apiserver still shows the pod Pending after the retry interval.
+        #expect(pods.sync(pods: [pod("a", uid: "1")], wallNow: 1_005).count == 1, "a lost report was not sent again")
+        // Once the apiserver shows it Running, nothing more is sent.
+        let shown = pod("a", uid: "1", status: ["phase": .string("Running"), "podIP": .string("10.244.1.2")])
+        #expect(pods.sync(pods: [shown], wallNow: 1_020).isEmpty)
     }
 
     @Test func deletionIsFinishedWithGraceZeroAndTheUidAndRetriedLater() {
