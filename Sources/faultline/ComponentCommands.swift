@@ -166,7 +166,7 @@ enum ComponentCommands {
                 case "--node-eviction-rate": configuration.nodeLifecycle.nodeEvictionRate = try number(flag, &flags, 0...1000)
                 case "--secondary-node-eviction-rate": configuration.nodeLifecycle.secondaryNodeEvictionRate = try number(flag, &flags, 0...1000)
                 case "--large-cluster-size-threshold":
-                    configuration.nodeLifecycle.largeClusterSizeThreshold = Int(try number(flag, &flags, 0...1_000_000))
+                    configuration.nodeLifecycle.largeClusterSizeThreshold = try flags.integer(flag, 0...1_000_000)
                 case "--unhealthy-zone-threshold": configuration.nodeLifecycle.unhealthyZoneThreshold = try number(flag, &flags, 0...1)
                 case "-h", "--help": throw CommandError("")
                 default: throw CommandError("unknown option '\(flag)'")
@@ -226,7 +226,7 @@ enum ComponentCommands {
                 case "--apiservers", "--identity":
                     _ = try common(flag, &flags, &settings)
                 case "--node-name": name = try flags.value(flag)
-                case "--hollow": hollow = Int(try number(flag, &flags, 1...10_000))
+                case "--hollow": hollow = try flags.integer(flag, 1...10_000)
                 case "--node-prefix": prefix = try flags.value(flag)
                 case "--node-ip":
                     let text = try flags.value(flag)
@@ -253,7 +253,7 @@ enum ComponentCommands {
                         }
                         taints.append(Taint(key: String(key), value: keyValue.count > 1 ? String(keyValue[1]) : "", effect: effect))
                     }
-                case "--node-lease-duration-seconds": lease = NodeLeaseSettings(durationSeconds: Int64(try number(flag, &flags, 4...3600)))
+                case "--node-lease-duration-seconds": lease = NodeLeaseSettings(durationSeconds: Int64(try flags.integer(flag, 4...3600)))
                 case "--node-status-update-frequency": updateFrequency = try duration(flag, &flags)
                 case "--node-status-report-frequency": reportFrequency = try duration(flag, &flags)
                 case "-h", "--help": throw CommandError("")
