@@ -91,6 +91,20 @@ extension Program {
         "--advertise-address", "{{client_url}}",
     ]
 
+    /// The components' flags: every apiserver (they fail over between them) and the host's
+    /// name as their identity in leader election.
+    public static let schedulerArgumentTemplates = ["--apiservers", "{{apiserver_endpoints}}", "--identity", "{{name}}"]
+    /// The controller-manager also takes the host's timing profile's node monitor timings.
+    public static let controllerManagerArgumentTemplates = schedulerArgumentTemplates + [
+        "--node-monitor-period", "{{node_monitor_period}}", "--node-monitor-grace-period", "{{node_monitor_grace_period}}",
+    ]
+    /// A kubelet names its node after its host, reports the host's service address, and takes
+    /// the host's timing profile's lease duration and status frequency.
+    public static let kubeletArgumentTemplates = [
+        "--apiservers", "{{apiserver_endpoints}}", "--node-name", "{{name}}", "--node-ip", "{{ip}}",
+        "--node-lease-duration-seconds", "{{node_lease_seconds}}", "--node-status-update-frequency", "{{node_status_update_frequency}}",
+    ]
+
     /// The built-in store: `faultline etcd` with etcd's flags.
     public static func builtinEtcd(faultline: String) -> Program {
         Program(path: faultline, arguments: ["etcd"] + etcdArgumentTemplates)
@@ -100,7 +114,8 @@ extension Program {
 extension Topology {
     /// The command that starts `host`: its program for external hosts, etcd for role etcd (the
     /// implementation `etcd` chooses), with the host's flags appended. Nil for roles that have no
-    /// built-in daemon yet. The apiserver is `faultline apiserver` from `faultline` (nil: none).
+    /// built-in daemon yet (kube-proxy). The apiserver, scheduler, controller-manager and kubelet are
+    /// `faultline <role>` from `faultline` (nil: none).
     public func launchCommand(for host: Host, plan: AddressPlan, etcd: EtcdImplementation, faultline: String? = nil) -> LaunchCommand? {
         let program: Program
         switch host.role {
@@ -117,7 +132,15 @@ extension Topology {
         case .apiserver:
             guard let faultline = faultline ?? { if case .builtin(let path) = etcd { path } else { nil } }() else { return nil }
             program = Program(path: faultline, arguments: ["apiserver"] + Program.apiserverArgumentTemplates)
-        case .scheduler, .controllerManager, .kubelet, .kubeProxy:
+        case .scheduler, .controllerManager, .kubelet:
+            guard let faultline = faultline ?? { if case .builtin(let path) = etcd { path } else { nil } }() else { return nil }
+            let templates: [String] = switch host.role {
+            case .scheduler: ["scheduler"] + Program.schedulerArgumentTemplates
+            case .controllerManager: ["controller-manager"] + Program.controllerManagerArgumentTemplates
+            default: ["kubelet"] + Program.kubeletArgumentTemplates
+            }
+            program = Program(path: faultline, arguments: templates)
+        case .kubeProxy:
             return nil
         }
         let arguments = (program.arguments + host.flags).map { render($0, for: host, plan: plan) }
@@ -162,6 +185,15 @@ extension Topology {
                 let memberAddress = Self.address(of: member, in: plan)
                 return Self.url(memberAddress.ip, Self.port(memberAddress.clientPort, "client", member))
             }.joined(separator: ",")
+        case .apiserverEndpoints:
+            return hosts.filter { $0.plays == .apiserver }.map { server in
+                let serverAddress = Self.address(of: server, in: plan)
+                return Self.url(serverAddress.ip, Self.port(serverAddress.clientPort, "client", server))
+            }.joined(separator: ",")
+        case .nodeMonitorPeriod: return Self.milliseconds(host.timing.nodeMonitorPeriod, "node_monitor_period", host) + "ms"
+        case .nodeMonitorGracePeriod: return Self.milliseconds(host.timing.nodeMonitorGracePeriod, "node_monitor_grace_period", host) + "ms"
+        case .nodeStatusUpdateFrequency: return Self.milliseconds(host.timing.nodeStatusUpdateFrequency, "node_status_update_frequency", host) + "ms"
+        case .nodeLeaseSeconds: return String(max(1, (Int(Self.milliseconds(host.timing.nodeLeaseDuration, "node_lease_duration", host)) ?? 0) / 1000))
         case .heartbeatMilliseconds: return Self.milliseconds(host.timing.heartbeat, "heartbeat", host)
         case .electionMilliseconds: return Self.milliseconds(host.timing.election, "election", host)
         }

@@ -24,6 +24,15 @@ public enum TemplateVariable: String, CaseIterable, Sendable {
     case initialClusterToken = "initial_cluster_token"
     /// `http://IP:CLIENT_PORT,…` over every etcd host, in file order.
     case etcdEndpoints = "etcd_endpoints"
+    /// `http://IP:CLIENT_PORT,…` over every apiserver host, in file order.
+    case apiserverEndpoints = "apiserver_endpoints"
+    /// The host's timing profile's node monitor period and grace period, and its kubelet status
+    /// update frequency, as durations in milliseconds (`1000ms`).
+    case nodeMonitorPeriod = "node_monitor_period"
+    case nodeMonitorGracePeriod = "node_monitor_grace_period"
+    case nodeStatusUpdateFrequency = "node_status_update_frequency"
+    /// The host's timing profile's node lease duration, in whole seconds.
+    case nodeLeaseSeconds = "node_lease_seconds"
     /// The host's timing profile's heartbeat, in milliseconds.
     case heartbeatMilliseconds = "heartbeat_ms"
     /// The host's timing profile's election timeout, in milliseconds.

@@ -9,12 +9,12 @@ import Foundation
 import Net
 import Testing
 
-private let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().path
-private let faultline = repository + "/.build/release/faultline"
+let faultline = repository + "/.build/release/faultline"
 
 @discardableResult
-private func cli(_ arguments: [String]) -> (status: Int32, output: String) {
+func cli(_ arguments: [String]) -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: faultline)
     process.arguments = arguments

@@ -40,6 +40,28 @@ import Topology
         #expect(second?.arguments.last == "1000", "etcd-2 has no extra flags")
     }
 
+    @Test func kubernetesComponentsDialEveryApiserverAndTakeTheHostsTiming() throws {
+        let topology = try load("""
+            defaults: {timing: fast}
+            hosts:
+              - {name: etcd-1, role: etcd}
+              - {name: apiserver-1, role: apiserver}
+              - {name: apiserver-2, role: apiserver}
+              - {name: scheduler-1, role: scheduler}
+              - {name: cm-1, role: controller-manager}
+              - {name: worker-1, role: kubelet}
+            """)
+        let plan = plan(for: topology)
+        let command = { (index: Int) in topology.launchCommand(for: topology.hosts[index], plan: plan, etcd: .builtin(faultline: "fl")) }
+        let apiservers = "http://10.0.0.2:6443,http://10.0.0.3:6443"
+        #expect(command(3)?.arguments == ["scheduler", "--apiservers", apiservers, "--identity", "scheduler-1"])
+        #expect(command(4)?.arguments == ["controller-manager", "--apiservers", apiservers, "--identity", "cm-1",
+            "--node-monitor-period", "1000ms", "--node-monitor-grace-period", "8000ms"])
+        #expect(command(5)?.arguments == ["kubelet", "--apiservers", apiservers, "--node-name", "worker-1", "--node-ip", "10.0.0.6",
+            "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2000ms"])
+        #expect(command(5)?.executable == "fl")
+    }
+
     @Test func realEtcdTakesTheSameFlags() throws {
         let topology = try load(etcd3("defaults: {timing: fast}"))
         let plan = plan(for: topology, listenIP: "0.0.0.0")
@@ -89,8 +111,8 @@ import Topology
         #expect(watcher?.arguments == ["--endpoints=http://10.0.0.1:12379,http://10.0.0.2:2379"])
     }
 
-    @Test func theApiserverReachesEveryEtcdHostAndOtherKubernetesRolesWait() throws {
-        let topology = try load(etcd3() + "\n  - {name: api, role: apiserver}\n  - {name: sched, role: scheduler}")
+    @Test func theApiserverReachesEveryEtcdHostAndKubeProxyWaits() throws {
+        let topology = try load(etcd3() + "\n  - {name: api, role: apiserver}\n  - {name: proxy, role: kube-proxy}")
         let api = try #require(topology.host(named: "api"))
         let plan = plan(for: topology)
         let command = try #require(topology.launchCommand(for: api, plan: plan, etcd: .real(), faultline: "/opt/fl/faultline"))
@@ -99,8 +121,9 @@ import Topology
         #expect(servers.split(separator: ",").count == 3, "\(servers)")
         // With real etcd and no faultline path there is nothing to run it from.
         #expect(topology.launchCommand(for: api, plan: plan, etcd: .real()) == nil)
-        let scheduler = try #require(topology.host(named: "sched"))
-        #expect(topology.launchCommand(for: scheduler, plan: plan, etcd: .builtin(faultline: "faultline")) == nil)
+        // kube-proxy has no built-in daemon yet.
+        let proxy = try #require(topology.host(named: "proxy"))
+        #expect(topology.launchCommand(for: proxy, plan: plan, etcd: .builtin(faultline: "faultline")) == nil)
     }
 
     @Test func ipv6AddressesAreBracketed() throws {
