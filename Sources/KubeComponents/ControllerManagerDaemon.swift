@@ -212,10 +212,15 @@ public final class ControllerManagerDaemon: Sendable {
             for key in due { state.deploymentKeys[key] = nil }
             return due
         }
+        // ReplicaSets grouped once per pass, as the pods are, not listed again for each Deployment.
+        var setsByNamespace: [String: [JSONValue]] = [:]
+        if !dueDeployments.isEmpty {
+            for set in parts.replicaSets.list() { setsByNamespace[set.stringMember("metadata", "namespace") ?? "", default: []].append(set) }
+        }
         for key in dueDeployments {
             guard let deployment = parts.deployments.get(key) else { continue }
             let namespace = deployment.stringMember("metadata", "namespace") ?? ""
-            let sets = parts.replicaSets.list().filter { $0.stringMember("metadata", "namespace") == namespace }
+            let sets = setsByNamespace[namespace] ?? []
             let sync = state.withLock {
                 $0.deploymentController.sync(deployment: deployment, replicaSets: sets, pods: podsByNamespace[namespace] ?? [], wallNow: wallNow)
             }
