@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Scenario", dependencies: ["Base", "Topology", "Linearizability"], swiftSettings: strictSettings),
         .target(name: "Testbed", dependencies: ["Base", "Net", "Wire", "EtcdClient"], swiftSettings: strictSettings),
         .target(
-            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability", "Scenario", "Report"],
+            name: "Runner", dependencies: ["Base", "Net", "Wire", "EtcdClient", "Testbed", "Linearizability", "Scenario", "Report", "KubeAPI", "KubeClient"],
             swiftSettings: strictSettings),
         .executableTarget(
             name: "faultline",

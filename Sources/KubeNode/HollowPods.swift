@@ -52,14 +52,21 @@ public struct HollowPods: Sendable {
             }
             let phase = pod.stringMember("status", "phase") ?? "Pending"
             if phase == "Succeeded" || phase == "Failed" { continue }
+            // The node controller marks a silent node's pods not Ready; once the kubelet is
+            // heard again it puts its own view back, as the real kubelet's status manager does.
+            let ready = pod.arrayMember("status", "conditions").contains {
+                $0.stringMember("type") == "Ready" && $0.stringMember("status") == "True"
+            }
             if let last = reported[uid] {
-                let shown = (last.report == .running && phase == "Running") || (last.report == .failed && phase == "Failed")
+                let shown = (last.report == .running && phase == "Running" && ready) || (last.report == .failed && phase == "Failed")
                 if shown || wallNow - last.at < retryAfterSeconds { continue }
             }
             // A pod reported Running by an earlier run of this kubelet keeps its address.
             if phase == "Running", let ip = pod.stringMember("status", "podIP").flatMap(IPv4Range.parse) {
                 addressOf[uid] = ip
                 reported[uid] = (.running, wallNow)
+                if ready { continue }
+                actions.append(.mergePatch(reference, patch: runningStatus(pod, ip: IPv4Range.format(ip), wallNow: wallNow), subresource: "status"))
                 continue
             }
             guard let ip = allocate(uid) else {

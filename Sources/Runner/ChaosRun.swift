@@ -39,6 +39,8 @@ public struct RunPlan: Sendable {
     public var cluster: String
     /// The member to hand leadership to before anything else (replay: the original's first leader).
     public var initialLeader: String?
+    /// The Kubernetes workload, instead of the key-value clients.
+    public var kubernetes: KubeWorkload?
 
     public init(scenario: String, description: String, topologyPath: String, out: String, faultline: String, cluster: String) {
         self.scenario = scenario
@@ -192,6 +194,8 @@ public struct RunRecord: Sendable {
     /// Set when the run could not be carried out (the cluster did not come up, …).
     public var abortReason: String?
     public var members: [String] = []
+    /// What a Kubernetes run gathered; nil for a key-value run.
+    public var kube: KubeRunRecord?
 
     public init(plan: RunPlan, startedAt: String) {
         self.plan = plan
@@ -201,8 +205,10 @@ public struct RunRecord: Sendable {
 
 public final class ChaosRun: @unchecked Sendable {
     public let plan: RunPlan
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
     private let interrupted = DispatchSemaphore(value: 0)
+    private let interruptLock = NSLock()
+    private var interruptSeen = false
 
     public init(plan: RunPlan, log: @escaping @Sendable (String) -> Void) {
         self.plan = plan
@@ -228,7 +234,11 @@ public final class ChaosRun: @unchecked Sendable {
             _ = Self.execute([plan.faultline, "down", plan.cluster])
         }
         do {
-            try drive(&record, nemesis: &nemesis)
+            if let kubernetes = plan.kubernetes {
+                try driveKubernetes(&record, workload: kubernetes, nemesis: &nemesis, interrupted: { self.wasInterrupted })
+            } else {
+                try drive(&record, nemesis: &nemesis)
+            }
         } catch {
             record.abortReason = "\(error)"
         }
@@ -246,7 +256,13 @@ public final class ChaosRun: @unchecked Sendable {
         }
     }
 
-    private var wasInterrupted: Bool { interrupted.wait(timeout: .now()) == .success }
+    /// Whether SIGINT or SIGTERM arrived; once true, true for good (every loop must stop).
+    private var wasInterrupted: Bool {
+        interruptLock.withLock {
+            if !interruptSeen && interrupted.wait(timeout: .now()) == .success { interruptSeen = true }
+            return interruptSeen
+        }
+    }
 
     private func drive(_ record: inout RunRecord, nemesis: inout some NemesisDriver) throws {
         let control = try ClusterControl(cluster: plan.cluster)
@@ -290,81 +306,20 @@ public final class ChaosRun: @unchecked Sendable {
         workload.start()
 
         // The nemesis on a tick; a progress line every second.
-        var down: Set<String> = []
-        var paused: Set<String> = []
-        var openRules: [String: [String]] = [:]  // tag -> rule ids
-        var openBands: [String: Int] = [:]  // tag -> index into record.faults
+        let executor = NemesisExecutor(control: control, clock: clock, log: log)
         var nextProgress: Nanoseconds = Time.second
         var duringProbed = false
-        func closeBand(_ tag: String) {
-            if let index = openBands.removeValue(forKey: tag) {
-                record.faults[index].end = clock()
-                record.lastHeal = clock()
-            }
-        }
-        func openBand(_ tag: String, _ label: String, _ kind: String, _ hosts: [String], groups: [[String]] = []) {
-            closeBand(tag)
-            record.faults.append(FaultBand(tag: tag, label: label, kind: kind, hosts: hosts, start: clock(), end: nil, groups: groups))
-            openBands[tag] = record.faults.count - 1
-            if record.firstFault == nil { record.firstFault = clock() }
-        }
-        func execute(_ step: NemesisStep) {
-            record.schedule.append(ScheduledStep(time: clock(), step: step))
-            do {
-                switch step {
-                case .rules(let tag, let label, let kind, let hosts, let rules):
-                    openRules[tag] = try control.addRules(rules)
-                    openBand(tag, label, kind, hosts, groups: rules.first?["groups"] as? [[String]] ?? [])
-                    log("fault: \(label)")
-                case .heal(let tag) where tag == NemesisStep.everything:
-                    try control.healAll()
-                    openRules.removeAll()
-                    for (tag, index) in openBands where ["kill", "terminate", "pause", "skew"].contains(record.faults[index].kind) == false {
-                        closeBand(tag)
-                    }
-                case .heal(let tag):
-                    for id in openRules.removeValue(forKey: tag) ?? [] { try? control.heal(id) }
-                    if let index = openBands[tag] { log("heal: \(record.faults[index].label)") }
-                    closeBand(tag)
-                case .process(let tag, let label, let verb, let host, let wipe):
-                    try control.process(verb, host: host, wipe: wipe)
-                    record.processEvents.append(ProcessEvent(time: clock(), host: host, event: wipe ? "\(verb) --wipe" : verb))
-                    switch verb {
-                    case "kill", "terminate", "pause":
-                        down.insert(host)
-                        if verb == "pause" { paused.insert(host) }
-                        openBand(tag, label, verb, [host])
-                    default:
-                        down.remove(host)
-                        paused.remove(host)
-                        closeBand(tag)
-                    }
-                    log("process: \(label)")
-                case .skew(let tag, let label, let host, let offset, let rate):
-                    try control.skew(host: host, offset: offset, rate: rate)
-                    if offset == 0 && rate == 1 { closeBand(tag) } else { openBand(tag, label, "skew", [host]) }
-                    log("clock: \(label)")
-                case .reset(let label, let from, let to):
-                    try control.reset(from: from, to: to)
-                    record.faults.append(FaultBand(tag: "reset", label: label, kind: "reset", hosts: [from, to], start: clock(), end: clock()))
-                    log("reset: \(label)")
-                }
-            } catch {
-                log("nemesis step failed: \(error)")
-            }
-        }
         while clock() < plan.duration && !wasInterrupted {
-            let leader = poller.currentLeader.flatMap { record.members.contains($0) ? $0 : nil }
-            let view = ClusterView(members: record.members, leader: leader, down: down.subtracting(paused), paused: paused)
-            for step in nemesis.steps(at: clock(), view: view) { execute(step) }
-            if !openBands.isEmpty && !duringProbed {
+            let view = executor.view(members: record.members, leader: poller.currentLeader)
+            for step in nemesis.steps(at: clock(), view: view) { executor.execute(step) }
+            if executor.anyOpen && !duringProbed {
                 duringProbed = true
                 probe("during", onlyDuring: true)
             }
             if clock() >= nextProgress {
                 nextProgress += Time.second
                 let operations = workload.operationLog.count
-                let active = openBands.values.map { record.faults[$0].label }.sorted()
+                let active = executor.activeLabels
                 log(String(format: "%5.1fs  %6d ops  leader %@  faults: %@", Double(clock()) / 1e9, operations,
                     poller.currentLeader ?? "none", active.isEmpty ? "none" : active.joined(separator: "; ")))
             }
@@ -374,17 +329,8 @@ public final class ChaosRun: @unchecked Sendable {
         record.workloadEnd = clock()
 
         // Roll back: every rule healed, every stopped or paused host back.
-        for tag in openRules.keys.sorted() { execute(.heal(tag: tag)) }
-        try? control.healAll()
-        for host in down.sorted() {
-            let wasPaused = paused.contains(host)
-            execute(.process(tag: "rollback-\(host)", label: "\(wasPaused ? "resume" : "restart") \(host) (rollback)",
-                verb: wasPaused ? "resume" : "restart", host: host, wipe: false))
-        }
-        for index in record.faults.indices where record.faults[index].end == nil { record.faults[index].end = clock() }
-        if record.faults.contains(where: { $0.kind == "skew" }) {
-            for host in record.members { try? control.skew(host: host, offset: 0, rate: 1) }
-        }
+        executor.rollBack(skewHosts: record.members)
+        executor.fill(&record)
 
         // After: the hypothesis again, then convergence and the final reads.
         probe("after", onlyDuring: false)

@@ -44,7 +44,21 @@ public enum RunReports {
         return RunReport(scenario: record.plan.scenario, scenarioDescription: record.plan.description, topology: record.plan.topologyPath,
             implementation: record.plan.impl == "etcd" ? .etcd : .builtin, seed: record.plan.seed, startedAt: record.startedAt,
             duration: max(0, record.workloadEnd), faultlineVersion: "0.4", commandLine: CommandLine.arguments,
-            checks: checks, operations: operations, faults: faults, leaders: leaders, processEvents: events, hosts: record.members)
+            checks: checks, operations: operations, faults: faults, leaders: leaders, processEvents: events, hosts: hosts(record))
+    }
+
+    /// The timeline's lanes: the store's members, then (Kubernetes runs) the workers and every
+    /// other host a fault touched.
+    static func hosts(_ record: RunRecord) -> [String] {
+        guard let kube = record.kube else { return record.members }
+        var hosts = record.members + kube.kubelets
+        for band in record.faults { for host in band.hosts where !hosts.contains(host) && host != "client" { hosts.append(host) } }
+        return hosts
+    }
+
+    /// A Kubernetes run's changes, one per line, in `kube-timeline.txt` (nothing for other runs).
+    public static func writeKubernetesTimeline(_ record: RunRecord, to directory: String) throws {
+        try KubeTimeline.write(record, to: directory)
     }
 
     /// A finished run's verdict per check, from its report.json.

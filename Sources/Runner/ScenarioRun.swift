@@ -65,16 +65,19 @@ public enum ScenarioRun {
         plan.timing = scenario.timingName
         plan.loopback = loopback
         plan.seed = seed
-        plan.duration = scenario.workload.duration
-        plan.minimumRate = scenario.workload.minimumRate ?? 0
+        plan.duration = scenario.duration
         plan.probes = scenario.steadyState.map { ($0.kind, $0.within, $0.during) }
-        let mix = scenario.workload.mix
-        plan.workload.clients = scenario.workload.clients
-        plan.workload.rate = Double(scenario.workload.rate)
-        plan.workload.keys = scenario.workload.keys
-        (plan.workload.read, plan.workload.write, plan.workload.cas) = (Double(mix.read), Double(mix.write), Double(mix.cas))
-        (plan.workload.insert, plan.workload.delete) = (Double(mix.insert), Double(mix.delete))
-        plan.workload.timeout = scenario.workload.timeout
+        plan.kubernetes = scenario.kubernetes
+        if let workload = scenario.workload {
+            plan.minimumRate = workload.minimumRate ?? 0
+            let mix = workload.mix
+            plan.workload.clients = workload.clients
+            plan.workload.rate = Double(workload.rate)
+            plan.workload.keys = workload.keys
+            (plan.workload.read, plan.workload.write, plan.workload.cas) = (Double(mix.read), Double(mix.write), Double(mix.cas))
+            (plan.workload.insert, plan.workload.delete) = (Double(mix.insert), Double(mix.delete))
+            plan.workload.timeout = workload.timeout
+        }
         for check in scenario.checks {
             if case .recovery(let within) = check { plan.recoveryTimeout = within }
         }
@@ -92,8 +95,13 @@ public enum ScenarioRun {
             ProbeOutcome(kind: ProbeKind(rawValue: probe.probe) ?? .write, phase: ProbeOutcome.Phase(rawValue: probe.phase) ?? .after,
                 time: probe.time, succeeded: probe.held, took: probe.took, note: probe.detail)
         }
-        results.append(Checks.steadyState(probes: scenario.steadyState, outcomes: outcomes))
-        if let minimum = scenario.workload.minimumRate {
+        if !scenario.steadyState.isEmpty || scenario.kubernetes == nil {
+            results.append(Checks.steadyState(probes: scenario.steadyState, outcomes: outcomes))
+        }
+        if let kube = record.kube {
+            results += evaluateKubernetes(scenario, record, kube)
+        }
+        if let minimum = scenario.workload?.minimumRate {
             results.append(Checks.minimumRate(operations: operations, firstFault: record.firstFault, minimumRate: minimum))
         }
         for check in scenario.checks {
@@ -126,6 +134,8 @@ public enum ScenarioRun {
                 let windows = QuorumWindows.compute(members: record.members, faults: record.faults, end: record.workloadEnd)
                 results.append(Checks.noMinorityWrites(operations: operations, windows: windows.cluster, hostWindows: windows.byHost,
                     nodes: record.plan.workload.sticky ? operationNodes(record) : [:], grace: grace))
+            case .nodeConditionTiming, .evictionTiming, .replicasRestored, .surgeBound, .noPodLost, .noEviction, .singleLeader:
+                continue  // evaluateKubernetes
             }
         }
         return results

@@ -34,7 +34,7 @@ extension ScenarioResolver {
         FaultField.allCases.filter { fields.contains($0) && !timingFields.contains($0) }.map(\.rawValue).joined(separator: ", ")
     }
 
-    func resolveFault(_ located: Located<FaultSpec>, index: Int, workload: Workload) throws(DocumentError) -> Fault {
+    func resolveFault(_ located: Located<FaultSpec>, index: Int, workloadDuration: Nanoseconds) throws(DocumentError) -> Fault {
         let spec = located.value
         let kind = spec.fault.value
         let kinds = try resolveChoices(spec)
@@ -52,10 +52,10 @@ extension ScenarioResolver {
         for choice in kinds { try checkRequired(choice, spec, entry: located.position) }
         let parameters = try resolveParameters(spec, kinds: kinds)
         let duration = try resolveDuration(spec, kind: kind, entry: located.position)
-        let timing = try resolveTiming(spec, duration: duration, workload: workload, entry: located.position)
+        let timing = try resolveTiming(spec, duration: duration, workloadDuration: workloadDuration, entry: located.position)
         let fault = Fault(index: index, kind: kind, timing: timing, duration: duration, overlap: spec.overlap?.value ?? false,
             parameters: parameters, line: located.position?.line ?? 1)
-        try checkFitsWorkload(fault, spec, workload: workload)
+        try checkFitsWorkload(fault, spec, workloadDuration: workloadDuration)
         return fault
     }
 
@@ -224,6 +224,10 @@ extension ScenarioResolver {
                 if word.hasPrefix("random") {
                     throw error(located.position, "'\(word)' is not a selector; write random(k) with a whole number k, e.g. random(1)")
                 }
+                if word.hasPrefix("leader(") {
+                    throw error(located.position,
+                        "'\(word)' names no component lease; write \(Selector.componentLeases.map { "leader(\($0))" }.joined(separator: " or "))")
+                }
                 guard hostNames.contains(word) else { throw unknownHost(word, at: located.position) }
                 return .hosts([word])
             }
@@ -288,7 +292,7 @@ extension ScenarioResolver {
         return given.value.nanoseconds
     }
 
-    func resolveTiming(_ spec: FaultSpec, duration: Nanoseconds?, workload: Workload, entry: SourcePosition?)
+    func resolveTiming(_ spec: FaultSpec, duration: Nanoseconds?, workloadDuration: Nanoseconds, entry: SourcePosition?)
         throws(DocumentError) -> FaultTiming
     {
         guard let every = spec.every else {
@@ -301,7 +305,7 @@ extension ScenarioResolver {
         }
         guard every.value.nanoseconds > 0 else { throw error(every.position, "'every' must be more than 0") }
         let first = spec.at?.value.nanoseconds ?? every.value.nanoseconds
-        let until = spec.until?.value.nanoseconds ?? workload.duration
+        let until = spec.until?.value.nanoseconds ?? workloadDuration
         guard first < until else {
             throw error(spec.until?.position ?? spec.at?.position ?? every.position,
                 "the first firing (\(Time.describe(first))) is not before 'until' (\(Time.describe(until))), so the fault never fires")
@@ -315,15 +319,15 @@ extension ScenarioResolver {
 
     /// Every firing must start, and be healed, before the workload ends, so the checks see the
     /// cluster after its faults.
-    func checkFitsWorkload(_ fault: Fault, _ spec: FaultSpec, workload: Workload) throws(DocumentError) {
+    func checkFitsWorkload(_ fault: Fault, _ spec: FaultSpec, workloadDuration: Nanoseconds) throws(DocumentError) {
         for occurrence in fault.occurrences {
             let end = occurrence.end ?? occurrence.start
-            let late = occurrence.end.map { $0 > workload.duration } ?? (occurrence.start >= workload.duration)
+            let late = occurrence.end.map { $0 > workloadDuration } ?? (occurrence.start >= workloadDuration)
             guard late else { continue }
             let when = occurrence.end == nil ? "fires" : "is healed"
             let number = fault.occurrences.count > 1 ? "firing \(occurrence.number + 1) of this fault" : "this fault"
             throw error(spec.duration?.position ?? spec.until?.position ?? spec.at?.position ?? spec.fault.position,
-                "\(number) \(when) at \(Time.describe(end)), after the workload ends at \(Time.describe(workload.duration)); every fault must be over before the end, so the checks see the cluster recover")
+                "\(number) \(when) at \(Time.describe(end)), after the workload ends at \(Time.describe(workloadDuration)); every fault must be over before the end, so the checks see the cluster recover")
         }
     }
 }

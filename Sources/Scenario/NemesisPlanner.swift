@@ -104,14 +104,14 @@ public struct NemesisPlanner: Sendable {
             guard occurrence.start <= now else { return }
             let windowEnd = occurrence.end ?? occurrence.start + Self.instantWaitMax
             if now >= windowEnd {
-                let reason = fault.needsLeader && view.leader == nil
+                let reason = !fault.canChoose(in: view)
                     ? "no leader was known before its window closed at \(Time.describe(windowEnd))"
                     : "the planner was first asked at \(Time.describe(now)), after its window closed at \(Time.describe(windowEnd))"
                 tick.skipped.append(SkippedFiring(tag: occurrence.tag, scheduled: occurrence.start, reason: reason))
                 nextFiring[index] += 1
                 continue
             }
-            if fault.needsLeader && view.leader == nil { return }
+            if !fault.canChoose(in: view) { return }
             var random = randoms[index]
             let kind = fault.kind == .mix ? random.pick(fault.parameters.choices) : fault.kind
             var expansion = FaultExpansion(fault: fault, kind: kind, occurrence: occurrence, view: view, random: random)
@@ -175,10 +175,11 @@ public struct NemesisPlanner: Sendable {
 }
 
 extension Fault {
-    /// Whether any selector of the entry needs to know the leader.
-    var needsLeader: Bool {
+    var selectors: [Selector] {
         let parameters = self.parameters
-        let selectors = [parameters.target, parameters.from, parameters.to].compactMap { $0 } + parameters.groups
-        return selectors.contains(where: \.needsLeader)
+        return [parameters.target, parameters.from, parameters.to].compactMap { $0 } + parameters.groups
     }
+
+    /// Whether every selector of the entry can choose in `view` (a leader or lease holder is known).
+    func canChoose(in view: ClusterView) -> Bool { selectors.allSatisfy { $0.canChoose(in: view) } }
 }

@@ -47,7 +47,10 @@ public struct Scenario: Sendable, Equatable {
     /// The timing profile every host runs with, when the scenario overrides the topology's.
     public var timingName: String?
     public var seed: UInt64?
-    public var workload: Workload
+    /// The key-value workload; nil in a Kubernetes scenario.
+    public var workload: Workload?
+    /// The Kubernetes workload; nil in a key-value scenario.
+    public var kubernetes: KubeWorkload?
     public var steadyState: [Probe]
     public var nemesis: [Fault]
     public var checks: [Check]
@@ -56,6 +59,14 @@ public struct Scenario: Sendable, Equatable {
     /// Parses, decodes and validates in one step, for callers that already hold the topology.
     public static func load(_ text: String, file: String, topology: Topology) throws(DocumentError) -> Scenario {
         try ScenarioFile.parse(text, file: file).resolve(with: topology)
+    }
+
+    /// How long the nemesis clock runs: the workload's duration.
+    public var duration: Nanoseconds {
+        guard let duration = workload?.duration ?? kubernetes?.duration else {
+            preconditionFailure("scenario \(name) has neither a key-value nor a Kubernetes workload; the resolver requires one")
+        }
+        return duration
     }
 
     /// The etcd members, in topology order: the hosts selectors choose among.
@@ -157,10 +168,29 @@ public enum Check: Sendable, Equatable, CustomStringConvertible {
     case availability(afterHeal: Nanoseconds)
     /// No write invoked inside a window without a connected quorum (past `grace`) succeeds.
     case noMinorityWrites(grace: Nanoseconds)
+    /// A silenced node turns Ready=Unknown within the grace period's bounds (give or take
+    /// `tolerance`) and Ready again after the heal.
+    case nodeConditionTiming(tolerance: Nanoseconds)
+    /// Pods on an unreachable node are evicted when their toleration runs out (± `tolerance`).
+    case evictionTiming(tolerance: Nanoseconds)
+    /// The Deployment is fully available again within `within` of each fault.
+    case replicasRestored(within: Nanoseconds)
+    /// Never more pods or ReplicaSet replicas than desired + maxSurge.
+    case surgeBound
+    /// Every pod lost while short of the desired count is replaced within `within`.
+    case noPodLost(within: Nanoseconds)
+    /// No pod stops (full disruption: Kubernetes stops evicting).
+    case noEviction
+    /// Never two holders of one component lease acting at once; with `takeoverWithin`, a
+    /// standby leads within that time of the leader's loss.
+    case singleLeader(takeoverWithin: Nanoseconds?)
 
     public static let recoveryWithinDefault = 10 * Time.second
     public static let afterHealDefault = 10 * Time.second
     public static let graceDefault = 200 * Time.millisecond
+    public static let toleranceDefault = 2 * Time.second
+    public static let replicasRestoredWithinDefault = 60 * Time.second
+    public static let noPodLostWithinDefault = 10 * Time.second
 
     public var name: CheckName {
         switch self {
@@ -171,6 +201,13 @@ public enum Check: Sendable, Equatable, CustomStringConvertible {
         case .watch: return .watch
         case .availability: return .availability
         case .noMinorityWrites: return .noMinorityWrites
+        case .nodeConditionTiming: return .nodeConditionTiming
+        case .evictionTiming: return .evictionTiming
+        case .replicasRestored: return .replicasRestored
+        case .surgeBound: return .surgeBound
+        case .noPodLost: return .noPodLost
+        case .noEviction: return .noEviction
+        case .singleLeader: return .singleLeader
         }
     }
 
@@ -179,7 +216,11 @@ public enum Check: Sendable, Equatable, CustomStringConvertible {
         case .recovery(let within): return "recovery (within \(Time.describe(within)))"
         case .availability(let afterHeal): return "availability (after-heal \(Time.describe(afterHeal)))"
         case .noMinorityWrites(let grace): return "no-minority-writes (grace \(Time.describe(grace)))"
-        case .linearizable, .noLostWrites, .electionSafety, .watch: return name.rawValue
+        case .nodeConditionTiming(let tolerance), .evictionTiming(let tolerance):
+            return "\(name) (tolerance \(Time.describe(tolerance)))"
+        case .replicasRestored(let within), .noPodLost(let within): return "\(name) (within \(Time.describe(within)))"
+        case .singleLeader(let takeover?): return "single-leader (takeover-within \(Time.describe(takeover)))"
+        case .linearizable, .noLostWrites, .electionSafety, .watch, .surgeBound, .noEviction, .singleLeader: return name.rawValue
         }
     }
 }

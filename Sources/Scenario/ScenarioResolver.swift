@@ -27,17 +27,31 @@ struct ScenarioResolver {
             let known = topology.timingProfiles.keys.sorted().joined(separator: ", ")
             throw error(timing.position, "unknown timing profile '\(timing.value)' (the topology '\(topology.name)' has: \(known))")
         }
-        let workload = try resolveWorkload(spec.workload)
+        let workload: Workload?
+        let kubernetes: KubeWorkload?
+        switch (spec.workload, spec.kubernetes) {
+        case (let given?, nil):
+            (workload, kubernetes) = (try resolveWorkload(given), nil)
+        case (nil, let given?):
+            (workload, kubernetes) = (nil, try resolveKubeWorkload(given))
+        case (_?, let second?):
+            throw error(second.position,
+                "a scenario has one workload: 'workload:' (clients against the store) or 'kubernetes:' (a Deployment on the Kubernetes control plane); remove one")
+        case (nil, nil):
+            throw error(root.position,
+                "the scenario has no workload; add 'workload:' (clients against the store) or 'kubernetes:' (a Deployment on the Kubernetes control plane)")
+        }
+        let duration = workload?.duration ?? kubernetes?.duration ?? 0
         let probes = try resolveProbes(spec.steadyState ?? [])
         var faults: [Fault] = []
         for (index, entry) in (spec.nemesis ?? []).enumerated() {
-            faults.append(try resolveFault(entry, index: index, workload: workload))
+            faults.append(try resolveFault(entry, index: index, workloadDuration: duration))
         }
-        let checks = try resolveChecks(spec.checks, workload: workload, faults: faults)
+        let checks = try resolveChecks(spec.checks, workload: workload, kubernetes: kubernetes, faults: faults)
         let rollbacks = try resolveRollbacks(spec.rollbacks)
         return Scenario(name: name, description: spec.description, topologyPath: spec.topology.value, topology: topology,
-            timingName: spec.timing?.value, seed: spec.seed?.value, workload: workload, steadyState: probes,
-            nemesis: faults, checks: checks, rollbacks: rollbacks)
+            timingName: spec.timing?.value, seed: spec.seed?.value, workload: workload, kubernetes: kubernetes,
+            steadyState: probes, nemesis: faults, checks: checks, rollbacks: rollbacks)
     }
 
     // MARK: - Name
@@ -141,9 +155,16 @@ struct ScenarioResolver {
 
     /// Checks run when a scenario lists none.
     static let defaultChecks: [Check] = [.linearizable, .electionSafety, .recovery(within: Check.recoveryWithinDefault)]
+    /// Checks run when a Kubernetes scenario lists none.
+    static let defaultKubernetesChecks: [Check] = [
+        .nodeConditionTiming(tolerance: Check.toleranceDefault), .replicasRestored(within: Check.replicasRestoredWithinDefault),
+        .surgeBound, .noPodLost(within: Check.noPodLostWithinDefault), .singleLeader(takeoverWithin: nil),
+    ]
 
-    func resolveChecks(_ specs: [Located<CheckSpec>]?, workload: Workload, faults: [Fault]) throws(DocumentError) -> [Check] {
-        guard let specs else { return Self.defaultChecks }
+    func resolveChecks(_ specs: [Located<CheckSpec>]?, workload: Workload?, kubernetes: KubeWorkload?, faults: [Fault])
+        throws(DocumentError) -> [Check]
+    {
+        guard let specs else { return kubernetes == nil ? Self.defaultChecks : Self.defaultKubernetesChecks }
         var checks: [Check] = []
         var firstSeen: [CheckName: SourcePosition?] = [:]
         for located in specs {
@@ -153,20 +174,32 @@ struct ScenarioResolver {
                     "the check '\(name)' is already listed\(first.map { " (line \($0.line))" } ?? ""); list each check once")
             }
             firstSeen[name] = located.position
-            let check = try resolveCheck(located, workload: workload)
-            try checkFeasible(check, at: located.position, workload: workload, faults: faults)
+            if name.needsKeyValueWorkload, workload == nil {
+                throw error(located.position,
+                    "the check '\(name)' judges the key-value clients' history, and this scenario runs a Kubernetes workload; use the Kubernetes checks (node-condition-timing, eviction-timing, replicas-restored, surge-bound, no-pod-lost, no-eviction, single-leader) or election-safety and recovery, which watch the store")
+            }
+            if name.isKubernetes, kubernetes == nil {
+                throw error(located.position,
+                    "the check '\(name)' judges a Kubernetes workload, and this scenario has none; add a 'kubernetes:' section (docs/scenarios.md) or remove the check")
+            }
+            let check = try resolveCheck(located)
+            if let workload { try checkFeasible(check, at: located.position, workload: workload, faults: faults) }
             checks.append(check)
         }
         return checks
     }
 
-    func resolveCheck(_ located: Located<CheckSpec>, workload: Workload) throws(DocumentError) -> Check {
+    func resolveCheck(_ located: Located<CheckSpec>) throws(DocumentError) -> Check {
         let name = located.value.name
         let parameters = located.value.parameters
         let given: [(String, Located<GoDuration>?)] = [
             ("after-heal", parameters?.value.afterHeal), ("grace", parameters?.value.grace), ("within", parameters?.value.within),
+            ("tolerance", parameters?.value.tolerance), ("takeover-within", parameters?.value.takeoverWithin),
         ]
-        let accepted: [CheckName: String] = [.availability: "after-heal", .noMinorityWrites: "grace", .recovery: "within"]
+        let accepted: [CheckName: String] = [
+            .availability: "after-heal", .noMinorityWrites: "grace", .recovery: "within", .nodeConditionTiming: "tolerance",
+            .evictionTiming: "tolerance", .replicasRestored: "within", .noPodLost: "within", .singleLeader: "takeover-within",
+        ]
         for case (let field, let value?) in given where accepted[name] != field {
             let takes = accepted[name].map { "it takes only '\($0)'" } ?? "it takes no parameters; write it as a plain '- \(name)'"
             throw error(value.position, "'\(field)' is not a parameter of the check '\(name)'; \(takes)")
@@ -190,6 +223,17 @@ struct ScenarioResolver {
         case .availability:
             return .availability(afterHeal: try duration(parameters?.value.afterHeal, default: Check.afterHealDefault))
         case .noMinorityWrites: return .noMinorityWrites(grace: try duration(parameters?.value.grace, default: Check.graceDefault))
+        case .nodeConditionTiming:
+            return .nodeConditionTiming(tolerance: try duration(parameters?.value.tolerance, default: Check.toleranceDefault))
+        case .evictionTiming: return .evictionTiming(tolerance: try duration(parameters?.value.tolerance, default: Check.toleranceDefault))
+        case .replicasRestored:
+            return .replicasRestored(within: try duration(parameters?.value.within, default: Check.replicasRestoredWithinDefault))
+        case .surgeBound: return .surgeBound
+        case .noPodLost: return .noPodLost(within: try duration(parameters?.value.within, default: Check.noPodLostWithinDefault))
+        case .noEviction: return .noEviction
+        case .singleLeader:
+            guard let takeover = parameters?.value.takeoverWithin else { return .singleLeader(takeoverWithin: nil) }
+            return .singleLeader(takeoverWithin: try duration(takeover, default: 0))
         }
     }
 

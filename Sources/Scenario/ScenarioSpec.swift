@@ -14,14 +14,17 @@ public struct ScenarioSpec: Decodable, Sendable {
     /// A timing profile of the topology that every host runs with instead of its own.
     public var timing: Located<String>?
     public var seed: Located<UInt64>?
-    public var workload: Located<WorkloadSpec>
+    /// The key-value workload against the store; a scenario has this or `kubernetes`.
+    public var workload: Located<WorkloadSpec>?
+    /// The Kubernetes workload (a Deployment, maybe a rollout); a scenario has this or `workload`.
+    public var kubernetes: Located<KubeWorkloadSpec>?
     public var steadyState: [Located<ProbeSpec>]?
     public var nemesis: [Located<FaultSpec>]?
     public var checks: [Located<CheckSpec>]?
     public var rollbacks: [Located<RollbackKind>]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, description, topology, timing, seed, workload
+        case name, description, topology, timing, seed, workload, kubernetes
         case steadyState = "steady-state"
         case nemesis, checks, rollbacks
     }
@@ -167,10 +170,13 @@ public struct CheckParametersSpec: Decodable, Sendable {
     public var afterHeal: Located<GoDuration>?
     public var grace: Located<GoDuration>?
     public var within: Located<GoDuration>?
+    public var tolerance: Located<GoDuration>?
+    public var takeoverWithin: Located<GoDuration>?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case afterHeal = "after-heal"
-        case grace, within
+        case grace, within, tolerance
+        case takeoverWithin = "takeover-within"
     }
 }
 
@@ -246,7 +252,31 @@ public enum CheckName: String, CaseIterable, Sendable, Decodable, SpelledEnumera
     case watch
     case availability
     case noMinorityWrites = "no-minority-writes"
+    case nodeConditionTiming = "node-condition-timing"
+    case evictionTiming = "eviction-timing"
+    case replicasRestored = "replicas-restored"
+    case surgeBound = "surge-bound"
+    case noPodLost = "no-pod-lost"
+    case noEviction = "no-eviction"
+    case singleLeader = "single-leader"
     static var noun: String { "check" }
+
+    /// Checks of the Kubernetes workload (they need `kubernetes:`).
+    public var isKubernetes: Bool {
+        switch self {
+        case .nodeConditionTiming, .evictionTiming, .replicasRestored, .surgeBound, .noPodLost, .noEviction, .singleLeader: return true
+        default: return false
+        }
+    }
+
+    /// Checks of the key-value workload's history (they need `workload:`); the others watch the
+    /// store's members and hold for either workload.
+    public var needsKeyValueWorkload: Bool {
+        switch self {
+        case .linearizable, .noLostWrites, .watch, .availability, .noMinorityWrites: return true
+        default: return false
+        }
+    }
     public var description: String { rawValue }
 }
 

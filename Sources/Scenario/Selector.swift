@@ -14,13 +14,19 @@ public struct ClusterView: Sendable, Equatable {
     public var down: Set<String>
     /// Hosts whose process is stopped with SIGSTOP.
     public var paused: Set<String>
+    /// The host holding each component lease (`kube-scheduler`, `kube-controller-manager`), as
+    /// last read; a lease nobody holds is absent.
+    public var leaseHolders: [String: String]
 
-    public init(members: [String], leader: String? = nil, down: Set<String> = [], paused: Set<String> = []) {
+    public init(members: [String], leader: String? = nil, down: Set<String> = [], paused: Set<String> = [],
+        leaseHolders: [String: String] = [:])
+    {
         precondition(leader.map(members.contains) ?? true, "leader \(leader ?? "") is not among the members \(members)")
         self.members = members
         self.leader = leader
         self.down = down
         self.paused = paused
+        self.leaseHolders = leaseHolders
     }
 
     /// Members that run and are not paused, in member order.
@@ -47,6 +53,11 @@ public enum Selector: Sendable, Equatable, CustomStringConvertible {
     case client
     /// Named hosts (one, or a list).
     case hosts([String])
+    /// The host holding a component's lease in kube-system: `leader(kube-controller-manager)`.
+    case leaseHolder(String)
+
+    /// The component leases `leader(…)` can name.
+    public static let componentLeases = ["kube-scheduler", "kube-controller-manager"]
 
     public var description: String {
         switch self {
@@ -59,18 +70,27 @@ public enum Selector: Sendable, Equatable, CustomStringConvertible {
         case .all: return "all"
         case .client: return "client"
         case .hosts(let names): return names.count == 1 ? names[0] : "[" + names.joined(separator: ", ") + "]"
+        case .leaseHolder(let lease): return "leader(\(lease))"
         }
     }
 
     /// The words a selector can be, for errors.
-    static let wordsList = "leader, followers, minority, minority-with-leader, majority, random(k), all, client, a host name, or a list of host names"
+    static let wordsList = "leader, followers, minority, minority-with-leader, majority, random(k), all, client, leader(kube-scheduler), leader(kube-controller-manager), a host name, or a list of host names"
 
     /// Whether choosing needs to know the leader.
     public var needsLeader: Bool {
         switch self {
         case .leader, .followers, .minority, .minorityWithLeader, .majority: return true
-        case .random, .all, .client, .hosts: return false
+        case .random, .all, .client, .hosts, .leaseHolder: return false
         }
+    }
+
+    /// Whether `view` knows enough to choose now: the etcd leader for the leader-based
+    /// selectors, the lease's holder for `leader(lease)`.
+    public func canChoose(in view: ClusterView) -> Bool {
+        if needsLeader { return view.leader != nil }
+        if case .leaseHolder(let lease) = self { return view.leaseHolders[lease] != nil }
+        return true
     }
 
     /// The f of a cluster of `count` members: how many can fail with a quorum left.
@@ -81,7 +101,7 @@ public enum Selector: Sendable, Equatable, CustomStringConvertible {
     func size(members count: Int) -> Int {
         let tolerance = Self.faultTolerance(members: count)
         switch self {
-        case .leader, .client: return 1
+        case .leader, .client, .leaseHolder: return 1
         case .followers: return count - 1
         case .minority, .minorityWithLeader: return tolerance
         case .majority: return count - tolerance
@@ -107,6 +127,9 @@ public enum Selector: Sendable, Equatable, CustomStringConvertible {
         case .all: return members
         case .client: return ["client"]
         case .hosts(let names): return names.filter { !taken.contains($0) }
+        case .leaseHolder(let lease):
+            guard let holder = view.leaseHolders[lease] else { return nil }
+            return taken.contains(holder) ? [] : [holder]
         case .random(let count):
             let running = members.filter { !view.down.contains($0) && !view.paused.contains($0) }
             return pick(count, from: running.count >= count ? running : members)
@@ -125,7 +148,7 @@ public enum Selector: Sendable, Equatable, CustomStringConvertible {
         case .majority:
             let outside = Set(pick(tolerance, from: followers))
             return members.filter { !outside.contains($0) }
-        case .all, .client, .hosts, .random: fatalError("unreachable: handled above")
+        case .all, .client, .hosts, .random, .leaseHolder: fatalError("unreachable: handled above")
         }
     }
 
@@ -140,6 +163,10 @@ public enum Selector: Sendable, Equatable, CustomStringConvertible {
         case "all": return .all
         case "client": return .client
         default: break
+        }
+        if word.hasPrefix("leader(") && word.hasSuffix(")") {
+            let lease = String(word.dropFirst("leader(".count).dropLast())
+            return componentLeases.contains(lease) ? .leaseHolder(lease) : nil
         }
         guard word.hasPrefix("random(") && word.hasSuffix(")") else { return nil }
         let digits = word.dropFirst("random(".count).dropLast()

@@ -105,6 +105,7 @@ enum RunCommand {
         do {
             try RunFiles.write(record, to: out)
             try RunReports.write(record, results, to: out)
+            try RunReports.writeKubernetesTimeline(record, to: out)
         } catch {
             FileHandle.standardError.write(Data("faultline run: cannot write the run's files to \(out): \(error)\n".utf8))
         }
@@ -114,8 +115,13 @@ enum RunCommand {
         let overall = Verdict.overall(results)
         let operations = record.operations.count
         let seconds = Double(record.workloadEnd) / 1e9
-        print(String(format: "%@: %@ — %d operations in %.1f s (%.0f/s), %d faults; %@", record.plan.scenario, overall.rawValue.uppercased(),
+        if let kube = record.kube {
+            print(String(format: "%@: %@ — Kubernetes workload for %.1f s, %d polls, %d faults; %@", record.plan.scenario,
+                overall.rawValue.uppercased(), seconds, kube.snapshots.count, record.faults.count, out))
+        } else {
+            print(String(format: "%@: %@ — %d operations in %.1f s (%.0f/s), %d faults; %@", record.plan.scenario, overall.rawValue.uppercased(),
             operations, seconds, seconds > 0 ? Double(operations) / seconds : 0, record.faults.count, out))
+        }
         switch overall {
         case .pass: return 0
         case .invalid: return 3
@@ -145,6 +151,7 @@ enum RunCommand {
         plan.initialLeader = LeaderTimeline.changes(oldLeaders, members: max(1, Set(oldLeaders.map(\.member)).count)).compactMap(\.leader).first
         // The checks come from the scenario file the run names, when it is still there.
         let scenario = plan.scenarioFile.flatMap { ScenarioCommand.load($0, topologyOverride: plan.topologyPath) }
+        plan.kubernetes = scenario?.kubernetes
         log(settings.quiet)("replay: \(plan.scenario) from \(original): \(schedule.count) steps at their recorded times → \(out)")
         var nemesis = RecordedNemesis(schedule)
         let record = ChaosRun(plan: plan, log: log(settings.quiet)).run(nemesis: &nemesis)

@@ -9,6 +9,7 @@
 
 import Base
 import Foundation
+import Runner
 import Scenario
 import Topology
 
@@ -69,7 +70,7 @@ enum ScenarioCommand {
     static func summary(_ scenario: Scenario) -> String {
         let firings = scenario.nemesis.map { $0.occurrences.count }.reduce(0, +)
         func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
-        return "\(scenario.name) on \(scenario.topology.name): \(count(scenario.nemesis.count, "fault")) (\(count(firings, "firing"))) over \(Time.describe(scenario.workload.duration)), \(count(scenario.checks.count, "check"))"
+        return "\(scenario.name) on \(scenario.topology.name): \(count(scenario.nemesis.count, "fault")) (\(count(firings, "firing"))) over \(Time.describe(scenario.duration)), \(count(scenario.checks.count, "check"))"
     }
 
     static func describe(_ scenario: Scenario, path: String) -> String {
@@ -78,11 +79,20 @@ enum ScenarioCommand {
         let timing = scenario.timingName.map { ", timing \($0)" } ?? ""
         lines.append("topology: \(scenario.topologyPath) (\(scenario.topology.summary))\(timing)")
         if let seed = scenario.seed { lines.append("seed: \(seed)") }
-        let workload = scenario.workload
-        let mix = workload.mix
-        lines.append("workload: \(workload.clients) clients, \(workload.rate == 0 ? "unbounded" : "\(workload.rate) ops/s"), \(workload.keys) keys, \(Time.describe(workload.duration)), timeout \(Time.describe(workload.timeout))"
-            + (workload.minimumRate.map { ", min-rate \($0)" } ?? ""))
-        lines.append("  mix: read \(mix.read), write \(mix.write), cas \(mix.cas), insert \(mix.insert), delete \(mix.delete)")
+        if let workload = scenario.workload {
+            let mix = workload.mix
+            lines.append("workload: \(workload.clients) clients, \(workload.rate == 0 ? "unbounded" : "\(workload.rate) ops/s"), \(workload.keys) keys, \(Time.describe(workload.duration)), timeout \(Time.describe(workload.timeout))"
+                + (workload.minimumRate.map { ", min-rate \($0)" } ?? ""))
+            lines.append("  mix: read \(mix.read), write \(mix.write), cas \(mix.cas), insert \(mix.insert), delete \(mix.delete)")
+        }
+        if let kube = scenario.kubernetes {
+            let deployment = kube.deployment
+            let bounds = deployment.strategy == .recreate ? "Recreate" : "RollingUpdate, max-surge \(deployment.maxSurge), max-unavailable \(deployment.maxUnavailable)"
+            lines.append("kubernetes: Deployment \(deployment.name), \(deployment.replicas) replicas of \(deployment.image) (\(bounds)), \(Time.describe(kube.duration)), settle \(Time.describe(kube.settle))")
+            if let rollout = kube.rollout { lines.append("  rollout to \(rollout.image) at \(Time.describe(rollout.at))") }
+            let timing = ScenarioRun.kubeTiming(scenario)
+            lines.append("  timing: node-monitor-grace-period \(timing.nodeMonitorGracePeriod), node-monitor-period \(timing.nodeMonitorPeriod), default toleration \(timing.podEvictionTimeout), node lease renewed every \(timing.nodeLeaseRenewInterval)")
+        }
         lines.append("steady state:" + (scenario.steadyState.isEmpty ? " none" : ""))
         for probe in scenario.steadyState {
             lines.append("  \(probe.kind) within \(Time.describe(probe.within))\(probe.during ? ", also during the nemesis" : "")")

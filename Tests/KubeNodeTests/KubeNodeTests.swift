@@ -73,6 +73,12 @@ import Wire
         return .object(object)
     }
 
+    /// The status the apiserver shows once a report took: Running, Ready, with the address.
+    func runningStatus(_ ip: String, ready: Bool = true) -> JSONObject {
+        ["phase": .string("Running"), "podIP": .string(ip),
+         "conditions": .array([.object(["type": .string("Ready"), "status": .string(ready ? "True" : "False")])])]
+    }
+
     func statusPatch(_ action: ObjectAction) -> JSONValue? {
         if case .mergePatch(_, let patch, "status") = action { return patch }
         return nil
@@ -91,8 +97,24 @@ import Wire
         // The report was lost: the apiserver still shows the pod Pending after the retry interval.
         #expect(pods.sync(pods: [pod("a", uid: "1")], wallNow: 1_005).count == 1, "a lost report was not sent again")
         // Once the apiserver shows it Running, nothing more is sent.
-        let shown = pod("a", uid: "1", status: ["phase": .string("Running"), "podIP": .string("10.244.1.2")])
+        let shown = pod("a", uid: "1", status: runningStatus("10.244.1.2"))
         #expect(pods.sync(pods: [shown], wallNow: 1_020).isEmpty)
+    }
+
+    @Test func aPodTheNodeControllerMarkedNotReadyIsReportedReadyAgain() throws {
+        var pods = HollowPods(node: "w1", hostIP: "10.0.0.5", podCIDR: "10.244.1.0/24")
+        _ = pods.sync(pods: [pod("a", uid: "1")], wallNow: 1_000)
+        #expect(pods.sync(pods: [pod("a", uid: "1", status: runningStatus("10.244.1.2"))], wallNow: 1_001).isEmpty)
+        // The node was silent; the node lifecycle controller set Ready=False on its pods.
+        let marked = pod("a", uid: "1", status: runningStatus("10.244.1.2", ready: false))
+        let patch = try #require(pods.sync(pods: [marked], wallNow: 1_010).first.flatMap(statusPatch))
+        #expect(patch.arrayMember("status", "conditions").contains {
+            $0.stringMember("type") == "Ready" && $0.stringMember("status") == "True"
+        })
+        #expect(patch.stringMember("status", "podIP") == "10.244.1.2", "the pod keeps its address")
+        // A kubelet that restarted finds the pod marked too, and reports it at once.
+        var restarted = HollowPods(node: "w1", hostIP: "10.0.0.5", podCIDR: "10.244.1.0/24")
+        #expect(restarted.sync(pods: [marked], wallNow: 1_011).count == 1)
     }
 
     @Test func deletionIsFinishedWithGraceZeroAndTheUidAndRetriedLater() {
@@ -116,7 +138,7 @@ import Wire
 
     @Test func aPodAlreadyRunningKeepsItsAddressAfterARestart() throws {
         var pods = HollowPods(node: "w1", hostIP: "10.0.0.5", podCIDR: "10.244.1.0/24")
-        let running = pod("a", uid: "1", status: ["phase": .string("Running"), "podIP": .string("10.244.1.2")])
+        let running = pod("a", uid: "1", status: runningStatus("10.244.1.2"))
         #expect(pods.sync(pods: [running], wallNow: 1_000).isEmpty)
         let patch = try #require(pods.sync(pods: [running, pod("b", uid: "2")], wallNow: 1_001).first.flatMap(statusPatch))
         #expect(patch.stringMember("status", "podIP") == "10.244.1.3", "gave out an address in use")

@@ -66,7 +66,7 @@ let fullExample = """
         #expect(scenario.name == "etcd-leader-isolation")
         #expect(scenario.timingName == "fast" && scenario.seed == 7 && scenario.topologyPath == "Topologies/etcd-3.yaml")
         #expect(scenario.members == ["etcd-1", "etcd-2", "etcd-3"])
-        let workload = scenario.workload
+        let workload = try #require(scenario.workload)
         #expect(workload.clients == 4 && workload.rate == 200 && workload.keys == 8)
         #expect(workload.mix == OperationMix(read: 50, write: 30, cas: 10, insert: 10))
         #expect(workload.duration == 30 * second && workload.timeout == second && workload.minimumRate == 20)
@@ -102,7 +102,7 @@ let fullExample = """
             file: "Chaos/quiet-run.yaml", topology: Repository.etcd3)
         #expect(scenario.name == "quiet-run")
         #expect(scenario.timingName == nil && scenario.seed == nil)
-        #expect(scenario.workload.mix == .default && scenario.workload.rate == 0 && scenario.workload.timeout == second)
+        #expect(scenario.workload?.mix == .default && scenario.workload?.rate == 0 && scenario.workload?.timeout == second)
         #expect(scenario.nemesis.isEmpty && scenario.steadyState.isEmpty)
         #expect(scenario.checks == [.linearizable, .electionSafety, .recovery(within: Check.recoveryWithinDefault)])
         #expect(scenario.rollbacks == RollbackKind.allCases)
