@@ -30,6 +30,12 @@ public struct APIServerConfiguration: Sendable {
     public var storeRequestTimeout: Nanoseconds = 5 * Time.second
     /// A watch without `timeoutSeconds` ends after this (kube-apiserver: 30–60 min, randomised).
     public var watchTimeout: Nanoseconds = 30 * 60 * Time.second
+    /// How long the tolerations of `node.kubernetes.io/not-ready` and `…/unreachable` NoExecute
+    /// taints that DefaultTolerationSeconds adds to pods last, in whole seconds, at least 0
+    /// (kube-apiserver's `--default-not-ready-toleration-seconds` and
+    /// `--default-unreachable-toleration-seconds`): how long pods stay on a failing node.
+    public var defaultNotReadyTolerationSeconds = DefaultTolerationSeconds.kubernetesDefaultSeconds
+    public var defaultUnreachableTolerationSeconds = DefaultTolerationSeconds.kubernetesDefaultSeconds
     /// Grace for a pod that has no node when deleted: none, as the real server does.
     public var log: @Sendable (String) -> Void = { print($0) }
 
@@ -42,6 +48,8 @@ public final class APIServer: Sendable {
     let watches = WatchHub()
     let namespaces = NamespaceCache()
     let clusterIPs: IPv4Range
+    /// The configuration's toleration seconds, checked.
+    let tolerationSeconds: DefaultTolerationSeconds
     /// Set once the system namespaces exist (`/readyz` waits for it).
     let bootstrapped = Atomic<Bool>(false)
     private let server: HTTPServer
@@ -54,6 +62,12 @@ public final class APIServer: Sendable {
             throw APIServerError("--service-cluster-ip-range '\(configuration.serviceClusterIPRange)' is not an IPv4 CIDR like 10.96.0.0/12")
         }
         clusterIPs = allocator
+        for (flag, seconds) in [("--default-not-ready-toleration-seconds", configuration.defaultNotReadyTolerationSeconds),
+            ("--default-unreachable-toleration-seconds", configuration.defaultUnreachableTolerationSeconds)] where seconds < 0 {
+            throw APIServerError("\(flag) must be at least 0 seconds (got \(seconds))")
+        }
+        tolerationSeconds = DefaultTolerationSeconds(notReady: configuration.defaultNotReadyTolerationSeconds,
+            unreachable: configuration.defaultUnreachableTolerationSeconds)
         var limits = HTTPServer.Limits()
         limits.bodyBytesMax = 3 << 20  // kube-apiserver's default max request body
         limits.idleTimeout = 90 * Time.second

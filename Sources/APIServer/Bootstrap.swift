@@ -34,7 +34,7 @@ extension APIServer {
         }
         var object: JSONValue = .object(["kind": .string("Namespace"), "apiVersion": .string("v1"), "metadata": .object(["name": .string(name)])])
         object = KubeCore.defaulted(KubeCore.prepareForCreate(object, resource: KubeCore.namespaces, now: now(), uid: Identifiers.uid(),
-            generatedSuffix: ""), resource: KubeCore.namespaces)
+            generatedSuffix: ""), resource: KubeCore.namespaces, tolerationSeconds: tolerationSeconds)
         guard let outcome = try? store.write(key, object, ifRevision: 0) else { return false }
         return outcome.revision != nil || outcome.current != nil
     }

@@ -67,8 +67,10 @@ enum KubeCore {
         ObjectLifecycle.prepareForUpdate(incoming, current: current, traits: resource.traits, subresource: subresource)
     }
 
-    static func defaulted(_ object: JSONValue, resource: ResourceDescriptor) -> JSONValue {
-        KubeAPI.applyDefaults(kind: resource.kind, object: object)
+    /// `object` with the defaults filled in; `tolerationSeconds` is the server's setting for the
+    /// tolerations every pod gets.
+    static func defaulted(_ object: JSONValue, resource: ResourceDescriptor, tolerationSeconds: DefaultTolerationSeconds) -> JSONValue {
+        KubeAPI.applyDefaults(kind: resource.kind, object: object, tolerationSeconds: tolerationSeconds)
     }
 
     static func validate(_ object: JSONValue, old: JSONValue?, resource: ResourceDescriptor) -> [FieldCause] {

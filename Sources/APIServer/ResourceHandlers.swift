@@ -66,7 +66,7 @@ extension APIServer {
         }
         var object = KubeCore.prepareForCreate(incoming, resource: resource, now: now(), uid: Identifiers.uid(),
             generatedSuffix: Identifiers.nameSuffix())
-        object = KubeCore.defaulted(object, resource: resource)
+        object = KubeCore.defaulted(object, resource: resource, tolerationSeconds: tolerationSeconds)
         let name = object.string(at: "metadata.name") ?? ""
         let causes = KubeCore.validate(object, old: nil, resource: resource)
         guard causes.isEmpty else { throw .invalid(resource, name: name, causes: causes) }
@@ -124,7 +124,7 @@ extension APIServer {
     {
         let resource = context.resource
         var next = KubeCore.prepareForUpdate(incoming, current: current.object, resource: resource, subresource: subresource)
-        next = KubeCore.defaulted(next, resource: resource)
+        next = KubeCore.defaulted(next, resource: resource, tolerationSeconds: tolerationSeconds)
         let causes = KubeCore.validate(next, old: current.object, resource: resource)
         guard causes.isEmpty else { throw .invalid(resource, name: context.target.name!, causes: causes) }
         if context.dryRun { return next }

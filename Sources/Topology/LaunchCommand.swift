@@ -84,11 +84,15 @@ extension Program {
     /// Real etcd, as an external host's program would spell it.
     public static let realEtcd = Program(path: debianEtcdPath, arguments: etcdArgumentTemplates)
 
-    /// The apiserver's flags, as templates: the store through every etcd host's service address.
+    /// The apiserver's flags, as templates: the store through every etcd host's service address,
+    /// and the host's timing profile's pod eviction timeout as the tolerations it gives pods
+    /// (since --pod-eviction-timeout went away, that is how long pods stay on a failing node).
     public static let apiserverArgumentTemplates: [String] = [
         "--etcd-servers", "{{etcd_endpoints}}",
         "--listen", "{{listen_client_url}}",
         "--advertise-address", "{{client_url}}",
+        "--default-not-ready-toleration-seconds", "{{pod_eviction_seconds}}",
+        "--default-unreachable-toleration-seconds", "{{pod_eviction_seconds}}",
     ]
 
     /// The components' flags: every apiserver (they fail over between them) and the host's
@@ -194,6 +198,7 @@ extension Topology {
         case .nodeMonitorGracePeriod: return Self.milliseconds(host.timing.nodeMonitorGracePeriod, "node_monitor_grace_period", host) + "ms"
         case .nodeStatusUpdateFrequency: return Self.milliseconds(host.timing.nodeStatusUpdateFrequency, "node_status_update_frequency", host) + "ms"
         case .nodeLeaseSeconds: return String(max(1, (Int(Self.milliseconds(host.timing.nodeLeaseDuration, "node_lease_duration", host)) ?? 0) / 1000))
+        case .podEvictionSeconds: return String(max(0, host.timing.podEvictionTimeout.nanoseconds / GoDuration.seconds(1).nanoseconds))
         case .heartbeatMilliseconds: return Self.milliseconds(host.timing.heartbeat, "heartbeat", host)
         case .electionMilliseconds: return Self.milliseconds(host.timing.election, "election", host)
         }

@@ -33,6 +33,9 @@ public enum TemplateVariable: String, CaseIterable, Sendable {
     case nodeStatusUpdateFrequency = "node_status_update_frequency"
     /// The host's timing profile's node lease duration, in whole seconds.
     case nodeLeaseSeconds = "node_lease_seconds"
+    /// The host's timing profile's pod eviction timeout, in whole seconds (rounded down, at least
+    /// 0): the tolerationSeconds an apiserver gives pods of not-ready and unreachable nodes.
+    case podEvictionSeconds = "pod_eviction_seconds"
     /// The host's timing profile's heartbeat, in milliseconds.
     case heartbeatMilliseconds = "heartbeat_ms"
     /// The host's timing profile's election timeout, in milliseconds.

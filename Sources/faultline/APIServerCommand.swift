@@ -13,12 +13,20 @@ enum APIServerCommand {
     static let help = """
         usage: faultline apiserver [--etcd-servers URLS] [--listen HOST:PORT] [--advertise-address HOST:PORT]
                                    [--service-cluster-ip-range CIDR] [--etcd-prefix PREFIX]
+                                   [--default-not-ready-toleration-seconds N]
+                                   [--default-unreachable-toleration-seconds N]
 
           --etcd-servers URLS              the store's client URLs, comma-separated (default http://127.0.0.1:2379)
           --listen HOST:PORT               where to serve plain HTTP (default 127.0.0.1:6443); a URL is accepted too
           --advertise-address HOST:PORT    the address discovery tells clients (default: the request's Host)
           --service-cluster-ip-range CIDR  where Service cluster IPs come from (default 10.96.0.0/12)
           --etcd-prefix PREFIX             the key prefix of every object (default /registry)
+          --default-not-ready-toleration-seconds N
+                                           the tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute
+                                           toleration added to every pod that has none (default 300)
+          --default-unreachable-toleration-seconds N
+                                           the same for node.kubernetes.io/unreachable:NoExecute (default 300):
+                                           how long pods stay on a node the controller-manager cannot hear from
 
         Prints "apiserver ready on http://HOST:PORT" once it serves; SIGTERM or SIGINT stops it.
         Creates the namespaces default, kube-system, kube-public and kube-node-lease if the
@@ -49,11 +57,24 @@ enum APIServerCommand {
                     throw CommandError("--etcd-prefix must start with / and not end with one (got '\(prefix)')")
                 }
                 configuration.etcdPrefix = prefix
+            case "--default-not-ready-toleration-seconds":
+                configuration.defaultNotReadyTolerationSeconds = try tolerationSeconds(flag, &flags)
+            case "--default-unreachable-toleration-seconds":
+                configuration.defaultUnreachableTolerationSeconds = try tolerationSeconds(flag, &flags)
             case "-h", "--help": throw CommandError("")
             default: throw CommandError("unknown option '\(flag)'")
             }
         }
         return configuration
+    }
+
+    /// A toleration's seconds: a whole number, 0 or more (0 evicts as soon as the node is tainted).
+    static func tolerationSeconds(_ flag: String, _ flags: inout FlagReader) throws(CommandError) -> Int64 {
+        let text = try flags.value(flag)
+        guard let seconds = Int64(text), seconds >= 0 else {
+            throw CommandError("\(flag) takes whole seconds, 0 or more, e.g. 300 (got '\(text)')")
+        }
+        return seconds
     }
 
     static func run(_ arguments: [String]) -> Int32 {

@@ -22,8 +22,9 @@ final class KubeHarness {
     private var etcd: Process?
     private var server: APIServer?
 
-    /// Ports: store client `base`, peer `base + 1`, apiserver `base + 2`.
-    init(store: StoreKind, basePort: UInt16) throws {
+    /// Ports: store client `base`, peer `base + 1`, apiserver `base + 2`. `configure` may change
+    /// the apiserver's settings (not its listen address or store).
+    init(store: StoreKind, basePort: UInt16, configure: (inout APIServerConfiguration) -> Void = { _ in }) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl") else {
             throw HarnessError("kubectl is not installed (/usr/bin/kubectl); these tests drive the real client")
         }
@@ -57,6 +58,7 @@ final class KubeHarness {
         configuration.listen = Endpoint(host: "127.0.0.1", port: apiPort)
         configuration.etcdServers = [client]
         configuration.log = { _ in }
+        configure(&configuration)
         let server = try APIServer(configuration: configuration)
         try server.start()
         server.bootstrapInBackground()

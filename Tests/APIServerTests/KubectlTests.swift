@@ -47,7 +47,8 @@ private func rows(_ text: String) -> [[String]] {
 
 /// The transcript: every command of the acceptance, with what a real cluster prints. `raw`
 /// sends what kubectl never sends (malformed JSON, a wrong Content-Type).
-func kubectlTranscript(_ kube: Kubectl, raw: (String, String, String, String) throws -> Int) throws {
+/// `tolerationSeconds`: what the apiserver under test gives pods (`--default-…-toleration-seconds`).
+func kubectlTranscript(_ kube: Kubectl, tolerationSeconds: Int64 = 300, raw: (String, String, String, String) throws -> Int) throws {
 
     // version and discovery
     #expect(try kube.ok("version").contains("Server Version: v1.32.0"))
@@ -69,7 +70,7 @@ func kubectlTranscript(_ kube: Kubectl, raw: (String, String, String, String) th
     #expect(pods.dropFirst().first.map { Array($0.prefix(4)) } == ["nginx", "0/1", "Pending", "0"], "\(pods)")
     let yaml = try kube.ok("get", "pod", "nginx", "-o", "yaml")
     for expected in ["restartPolicy: Always", "dnsPolicy: ClusterFirst", "imagePullPolicy: Always", "terminationGracePeriodSeconds: 30",
-        "key: node.kubernetes.io/unreachable", "tolerationSeconds: 300", "phase: Pending", "uid: ", "creationTimestamp: "]
+        "key: node.kubernetes.io/unreachable", "tolerationSeconds: \(tolerationSeconds)", "phase: Pending", "uid: ", "creationTimestamp: "]
     {
         #expect(yaml.contains(expected), "get -o yaml lacks '\(expected)'")
     }

@@ -54,12 +54,49 @@ import Topology
         let plan = plan(for: topology)
         let command = { (index: Int) in topology.launchCommand(for: topology.hosts[index], plan: plan, etcd: .builtin(faultline: "fl")) }
         let apiservers = "http://10.0.0.2:6443,http://10.0.0.3:6443"
+        // The apiserver gives pods tolerations of fast's pod_eviction_timeout, 30s.
+        #expect(command(2)?.arguments == ["apiserver", "--etcd-servers", "http://10.0.0.1:2379", "--listen", "http://10.0.0.3:6443",
+            "--advertise-address", "http://10.0.0.3:6443",
+            "--default-not-ready-toleration-seconds", "30", "--default-unreachable-toleration-seconds", "30"])
         #expect(command(3)?.arguments == ["scheduler", "--apiservers", apiservers, "--identity", "scheduler-1"])
         #expect(command(4)?.arguments == ["controller-manager", "--apiservers", apiservers, "--identity", "cm-1",
             "--node-monitor-period", "1000ms", "--node-monitor-grace-period", "8000ms"])
         #expect(command(5)?.arguments == ["kubelet", "--apiservers", apiservers, "--node-name", "worker-1", "--node-ip", "10.0.0.6",
             "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2000ms"])
         #expect(command(5)?.executable == "fl")
+    }
+
+    @Test func podEvictionSecondsAreTheApiserverHostsProfileInWholeSeconds() throws {
+        let topology = try load("""
+            timing:
+              quick: {pod_eviction_timeout: 1500ms}
+              slow: {pod_eviction_timeout: 2m}
+              tiny: {pod_eviction_timeout: 1ms}
+            hosts:
+              - {name: etcd-1, role: etcd}
+              - {name: api-quick, role: apiserver, timing: quick}
+              - {name: api-slow, role: apiserver, timing: slow}
+              - {name: api-tiny, role: apiserver, timing: tiny}
+              - {name: api-default, role: apiserver}
+              - {name: tool, role: external, timing: slow, program: {path: /bin/t, args: ["--evict-after={{pod_eviction_seconds}}s"]}}
+            """)
+        let plan = plan(for: topology)
+        func tolerationFlags(_ name: String) throws -> [String] {
+            let host = try #require(topology.host(named: name))
+            let arguments = try #require(topology.launchCommand(for: host, plan: plan, etcd: .builtin(faultline: "fl"))).arguments
+            return arguments.enumerated().filter { $0.element.hasSuffix("-toleration-seconds") }
+                .map { "\($0.element)=\(arguments[$0.offset + 1])" }
+        }
+        let flags = { (seconds: String) in
+            ["--default-not-ready-toleration-seconds=\(seconds)", "--default-unreachable-toleration-seconds=\(seconds)"]
+        }
+        #expect(try tolerationFlags("api-quick") == flags("1"), "1.5s rounds down")
+        #expect(try tolerationFlags("api-slow") == flags("120"))
+        #expect(try tolerationFlags("api-tiny") == flags("0"), "below a second is 0, not 1")
+        #expect(try tolerationFlags("api-default") == flags("300"), "the default profile is kube-apiserver's 300")
+        let tool = try #require(topology.host(named: "tool"))
+        #expect(topology.launchCommand(for: tool, plan: plan, etcd: .real())?.arguments == ["--evict-after=120s"])
+        #expect(Template.parse("{{ pod_eviction_seconds }}") == .success([.variable(.podEvictionSeconds)]))
     }
 
     @Test func realEtcdTakesTheSameFlags() throws {

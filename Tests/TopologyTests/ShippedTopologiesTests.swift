@@ -80,4 +80,43 @@ enum Shipped {
         #expect(topology.summary
             == "k8s-ha: 12 hosts (3 etcd, 2 apiserver, 2 scheduler, 2 controller-manager, 3 kubelet), timing ci, default")
     }
+
+    /// The profile's pod eviction timeout reaches the apiservers' flags, in `ci` and in `scaled`,
+    /// and `scaled` keeps a healthy node well inside its grace period.
+    @Test func kubernetesHATimingReachesTheDaemons() throws {
+        let topology = try Shipped.load("k8s-ha.yaml")
+        var hosts: [String: HostAddress] = [:]
+        for (index, host) in topology.hosts.enumerated() {
+            hosts[host.name] = HostAddress(for: host, ip: "10.0.0.\(index + 1)", dataDirectory: "/data/\(host.name)")
+        }
+        let plan = AddressPlan(clusterToken: "t", hosts: hosts)
+        func flag(_ flag: String, of name: String, in topology: Topology) throws -> String? {
+            let host = try #require(topology.host(named: name))
+            let arguments = try #require(topology.launchCommand(for: host, plan: plan, etcd: .builtin(faultline: "fl"))).arguments
+            return arguments.firstIndex(of: flag).map { arguments[$0 + 1] }
+        }
+        for apiserver in ["apiserver-1", "apiserver-2"] {
+            #expect(try flag("--default-not-ready-toleration-seconds", of: apiserver, in: topology) == "20")
+            #expect(try flag("--default-unreachable-toleration-seconds", of: apiserver, in: topology) == "20")
+        }
+
+        let scaled = try #require(topology.timingProfiles["scaled"])
+        #expect(scaled.violations() == [])
+        #expect(scaled.nodeMonitorGracePeriod == .seconds(4) && scaled.nodeMonitorPeriod == .seconds(1))
+        #expect(scaled.podEvictionTimeout == .seconds(20))
+        // The kubelet renews at a quarter of the lease duration; that must be the profile's renew interval.
+        #expect(scaled.nodeLeaseDuration.nanoseconds / 4 == scaled.nodeLeaseRenewInterval.nanoseconds)
+        // At least four renewals and four status updates fit in the grace period.
+        #expect(scaled.nodeMonitorGracePeriod.nanoseconds >= 4 * scaled.nodeLeaseRenewInterval.nanoseconds)
+        #expect(scaled.nodeMonitorGracePeriod.nanoseconds >= 4 * scaled.nodeStatusUpdateFrequency.nanoseconds)
+        #expect(scaled.heartbeat == TimingProfile.fast.heartbeat, "the rest comes from fast")
+
+        let retimed = try #require(topology.withTiming("scaled"))
+        #expect(try flag("--default-unreachable-toleration-seconds", of: "apiserver-1", in: retimed) == "20")
+        #expect(try flag("--node-monitor-grace-period", of: "controller-manager-1", in: retimed) == "4000ms")
+        #expect(try flag("--node-lease-duration-seconds", of: "worker-1", in: retimed) == "4")
+        #expect(try flag("--node-status-update-frequency", of: "worker-1", in: retimed) == "1000ms")
+        // `ci` stays the default profile.
+        #expect(try flag("--node-monitor-grace-period", of: "controller-manager-1", in: topology) == "8000ms")
+    }
 }

@@ -11,10 +11,14 @@ extension KubeAPI {
     ///
     /// - Parameter clusterIP: for a Service without a cluster IP (and not of type ExternalName),
     ///   the address the shell allocated for it; nil leaves the IP fields alone.
-    public static func applyDefaults(kind: String, object: JSONValue, clusterIP: String? = nil) -> JSONValue {
+    /// - Parameter tolerationSeconds: for a Pod, how long the tolerations of `not-ready` and
+    ///   `unreachable` nodes that the apiserver adds last (its `--default-…-toleration-seconds`).
+    public static func applyDefaults(kind: String, object: JSONValue, clusterIP: String? = nil,
+        tolerationSeconds: DefaultTolerationSeconds = .kubernetes) -> JSONValue
+    {
         guard case .object(var fields) = object else { return object }
         switch kind {
-        case "Pod": PodDefaults.applyToPod(&fields)
+        case "Pod": PodDefaults.applyToPod(&fields, tolerationSeconds: tolerationSeconds)
         case "Deployment": WorkloadDefaults.applyToDeployment(&fields)
         case "ReplicaSet": WorkloadDefaults.applyToReplicaSet(&fields)
         case "Service": ServiceDefaults.apply(&fields, clusterIP: clusterIP)

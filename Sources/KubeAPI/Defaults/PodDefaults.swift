@@ -3,16 +3,12 @@
 //!
 //! A pod template (in a Deployment or ReplicaSet) gets only the pod-spec defaults; a pod also gets
 //! the pod-only defaults (`enableServiceLinks`, requests copied from limits) and what two
-//! admission plugins add on create: DefaultTolerationSeconds (tolerate `not-ready` and
-//! `unreachable` nodes for 300 s) and Priority (priority 0, or that of a system priority class).
+//! admission plugins add: DefaultTolerationSeconds (tolerate `not-ready` and `unreachable` nodes
+//! for a while, 300 s unless the apiserver is told otherwise; DefaultTolerationSeconds.swift) and
+//! Priority (priority 0, or that of a system priority class).
 import Wire
 
 enum PodDefaults {
-    /// The two NoExecute taints the node lifecycle controller puts on a failing node.
-    static let notReadyTaintKey = "node.kubernetes.io/not-ready"
-    static let unreachableTaintKey = "node.kubernetes.io/unreachable"
-    /// How long DefaultTolerationSeconds lets a pod stay on a failing node.
-    static let defaultTolerationSeconds: Int64 = 300
     /// The values of the built-in priority classes; other classes are objects the shell would have
     /// to look up, so their pods are left for it to fill.
     static let systemPriorityClasses: [String: Int64] = [
@@ -20,15 +16,16 @@ enum PodDefaults {
         "system-cluster-critical": 2_000_000_000,
     ]
 
-    /// Defaults a whole pod: its spec, the pod-only fields, and the admission plugins' additions.
-    static func applyToPod(_ pod: inout JSONObject) {
+    /// Defaults a whole pod: its spec, the pod-only fields, and the admission plugins' additions
+    /// (`tolerationSeconds`: those of DefaultTolerationSeconds).
+    static func applyToPod(_ pod: inout JSONObject, tolerationSeconds: DefaultTolerationSeconds) {
         pod.editObject("spec", create: true) { spec in
             applyToPodSpec(&spec)
             for containerList in ["containers", "initContainers"] {
                 spec.editEachObject(containerList) { copyLimitsToRequests(&$0) }
             }
             spec.fillDefault("enableServiceLinks", .bool(true))
-            addDefaultTolerations(&spec)
+            addDefaultTolerations(&spec, seconds: tolerationSeconds)
             applyPriority(&spec)
         }
     }
@@ -153,27 +150,6 @@ enum PodDefaults {
                 }
             }
         }
-    }
-
-    /// DefaultTolerationSeconds: unless the pod already tolerates them, tolerate the `not-ready` and
-    /// `unreachable` NoExecute taints for 300 s, so a node's short outage does not evict it at once.
-    static func addDefaultTolerations(_ spec: inout JSONObject) {
-        let tolerations = spec["tolerations"]?.asArray ?? []
-        var additions: [JSONValue] = []
-        for key in [notReadyTaintKey, unreachableTaintKey] where !tolerations.contains(where: { tolerates($0, noExecuteKey: key) }) {
-            additions.append(.object([
-                "key": .string(key), "operator": .string("Exists"), "effect": .string("NoExecute"),
-                "tolerationSeconds": .integer(defaultTolerationSeconds),
-            ]))
-        }
-        if !additions.isEmpty { spec["tolerations"] = .array(tolerations + additions) }
-    }
-
-    /// Whether `toleration` covers the NoExecute taint `key`: an empty key or effect matches any.
-    private static func tolerates(_ toleration: JSONValue, noExecuteKey key: String) -> Bool {
-        let tolerationKey = toleration.stringMember("key") ?? ""
-        let effect = toleration.stringMember("effect") ?? ""
-        return (tolerationKey == key || tolerationKey.isEmpty) && (effect == "NoExecute" || effect.isEmpty)
     }
 
     /// Priority admission: a pod without a priority class gets priority 0; one of the system
