@@ -95,13 +95,14 @@ enum KubeEvidence {
 
     /// Leadership spans from the lines of every host's log (host name → its lines, in order).
     /// The identity is the host (the testbed starts each component with `--identity <host>`);
-    /// a span still open when its host is killed or terminated ends there.
-    static func spans(lines: [String: [LeadershipLine]], deaths: [ProcessEvent]) -> [LeadershipSpan] {
+    /// a span still open when its host is killed or terminated ends at that fault's start (the
+    /// same instant `stops` gives the takeover check).
+    static func spans(lines: [String: [LeadershipLine]], faults: [FaultBand]) -> [LeadershipSpan] {
         var spans: [LeadershipSpan] = []
         for host in lines.keys.sorted() {
             var open: [String: Int] = [:]  // lease -> index into spans
             var events: [(time: Nanoseconds, line: LeadershipLine?)] = (lines[host] ?? []).map { ($0.time, $0) }
-            events += deaths.filter { $0.host == host && ($0.event == "kill" || $0.event == "terminate") }.map { ($0.time, nil) }
+            events += faults.filter { ($0.kind == "kill" || $0.kind == "terminate") && $0.hosts.contains(host) }.map { ($0.start, nil) }
             events.sort { $0.time < $1.time }
             for event in events {
                 guard let line = event.line else {

@@ -64,7 +64,7 @@ extension ChaosRun {
         ])
     }
 
-    static func available(_ snapshot: KubeSnapshot, deployment: String) -> Int { Checks.available(snapshot, deployment: deployment) }
+    static func available(_ snapshot: KubeSnapshot, deployment: String) -> Int { snapshot.availablePods(ofDeployment: deployment).count }
 
     /// Every kubelet's node Ready and every replica available, with no extra live pod.
     static func settled(_ snapshot: KubeSnapshot, deployment: DeploymentPlan, kubelets: [String]) -> Bool {
@@ -195,7 +195,7 @@ extension ChaosRun {
             let text = (try? String(contentsOfFile: control.directory.logPath(host), encoding: .utf8)) ?? ""
             lines[host] = text.split(separator: "\n").compactMap { KubeEvidence.leadershipLine($0, runTime: observer.runTime) }
         }
-        kubeRecord.spans = KubeEvidence.spans(lines: lines, deaths: record.processEvents)
+        kubeRecord.spans = KubeEvidence.spans(lines: lines, faults: record.faults)
     }
 
     /// How long the cluster may take to register every node and run every replica before the run.

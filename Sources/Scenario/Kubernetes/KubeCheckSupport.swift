@@ -72,7 +72,7 @@ extension KubeSnapshot {
     /// The Deployment's pods that serve: live, Running, Ready, on a node whose Ready is `True`
     /// in this poll (a pod on an unreachable node still says Ready, since its kubelet cannot
     /// say otherwise, but serves nobody).
-    func availablePods(ofDeployment name: String) -> [PodObservation] {
+    public func availablePods(ofDeployment name: String) -> [PodObservation] {
         pods(ofDeployment: name).filter { pod in
             pod.isLive && pod.ready && pod.phase == "Running" && node(pod.node)?.ready == "True"
         }
