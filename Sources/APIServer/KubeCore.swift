@@ -79,10 +79,6 @@ enum KubeCore {
 
     static func finalizers(_ object: JSONValue) -> [String] { ObjectLifecycle.finalizers(object) }
 
-    static func deletion(of object: JSONValue, resource: ResourceDescriptor, gracePeriod: Int64?, now: Int64) -> DeletionPlan {
-        ObjectLifecycle.deletion(of: object, traits: resource.traits, gracePeriod: gracePeriod) { KubeTime.format(now + $0) }
-    }
-
     static func scale(of object: JSONValue, resource: ResourceDescriptor) -> JSONValue {
         var selector = ""
         if let matchLabels = object["spec"]?["selector"]?["matchLabels"], case .object(let labels) = matchLabels {

@@ -17,7 +17,7 @@ public final class SchedulerDaemon: Sendable {
     public let settings: ComponentSettings
     private let scheduler: Mutex<Scheduler>
     private let loop = ComponentLoop(name: "scheduler")
-    private let parts = Mutex<(client: APIClient, informers: [Informer], elector: LeaderElector?)?>(nil)
+    private let parts = Mutex<(informers: [Informer], elector: LeaderElector?)?>(nil)
     private let statistics = Mutex(SchedulingStatistics())
     /// Bindings in flight at once (each is a bind and an event): bounded, so a slow apiserver
     /// holds the scheduling loop back instead of piling up work.
@@ -58,7 +58,7 @@ public final class SchedulerDaemon: Sendable {
         let informers = [nodes, pods, namespaces]
         let elector: LeaderElector? = settings.leaderElect ? LeaderElector(client: client,
             configuration: electorConfiguration(name: "kube-scheduler", settings), onStartedLeading: { [self] in loop.poke() }, onStoppedLeading: {}) : nil
-        parts.withLock { $0 = (client, informers, elector) }
+        parts.withLock { $0 = (informers, elector) }
         for informer in informers { informer.start() }
         elector?.start()
         loop.start { [self] now in
@@ -109,7 +109,7 @@ public final class SchedulerDaemon: Sendable {
 
     public func stop() {
         loop.stop()
-        guard let (_, informers, elector) = parts.withLock({ $0 }) else { return }
+        guard let (informers, elector) = parts.withLock({ $0 }) else { return }
         elector?.stop()
         for informer in informers { informer.stop() }
     }
