@@ -13,8 +13,7 @@ import Wire
 public struct HollowPods: Sendable {
     public let node: String
     public let hostIP: String
-    private var addresses: IPv4Range?
-    private var addressOf: [String: UInt32] = [:]
+    private var addresses: PodAddresses
     /// uid → what was last reported for the pod and when (wall seconds): a pod is reported
     /// once, and again only if the apiserver still does not show it after `retryAfterSeconds`
     /// (the report may have been lost).
@@ -28,11 +27,11 @@ public struct HollowPods: Sendable {
     public init(node: String, hostIP: String, podCIDR: String?) {
         self.node = node
         self.hostIP = hostIP
-        addresses = podCIDR.flatMap(IPv4Range.init(cidr:))
+        addresses = PodAddresses(hostIP: hostIP, podCIDR: podCIDR)
     }
 
     /// How many pod addresses are in use.
-    public var addressesInUse: Int { addressOf.count }
+    public var addressesInUse: Int { addresses.inUse }
 
     /// The writes that bring the pods bound to this node up to date, at wall time `wallNow`
     /// (epoch seconds).
@@ -62,40 +61,28 @@ public struct HollowPods: Sendable {
                 if shown || wallNow - last.at < retryAfterSeconds { continue }
             }
             // A pod reported Running by an earlier run of this kubelet keeps its address.
-            if phase == "Running", let ip = pod.stringMember("status", "podIP").flatMap(IPv4Range.parse) {
-                addressOf[uid] = ip
+            if phase == "Running", let ip = pod.stringMember("status", "podIP"), addresses.adopt(uid, address: ip) {
                 reported[uid] = (.running, wallNow)
                 if ready { continue }
-                actions.append(.mergePatch(reference, patch: runningStatus(pod, ip: IPv4Range.format(ip), wallNow: wallNow), subresource: "status"))
+                actions.append(.mergePatch(reference, patch: runningStatus(pod, ip: ip, wallNow: wallNow), subresource: "status"))
                 continue
             }
-            guard let ip = allocate(uid) else {
+            guard let ip = addresses.allocate(uid) else {
                 reported[uid] = (.failed, wallNow)
                 actions.append(.mergePatch(reference, patch: Self.failedStatus(
                     message: "no pod address left in the node's range", wallNow: wallNow), subresource: "status"))
                 continue
             }
             reported[uid] = (.running, wallNow)
-            actions.append(.mergePatch(reference, patch: runningStatus(pod, ip: IPv4Range.format(ip), wallNow: wallNow), subresource: "status"))
+            actions.append(.mergePatch(reference, patch: runningStatus(pod, ip: ip, wallNow: wallNow), subresource: "status"))
         }
         // Pods gone from the cache: free their addresses and records.
         for uid in Set(reported.keys).union(deleting.keys).subtracting(present) {
             reported[uid] = nil
             deleting[uid] = nil
-            addressOf[uid] = nil
+            addresses.release(uid)
         }
         return actions
-    }
-
-    private mutating func allocate(_ uid: String) -> UInt32? {
-        if let existing = addressOf[uid] { return existing }
-        // Without a pod CIDR the pods share the host's address (hostNetwork-like), as a
-        // kubelet without a network plugin would leave them.
-        guard let addresses else { return IPv4Range.parse(hostIP) }
-        // The first address is the node's gateway on a real CNI bridge; pods start after it.
-        guard let free = addresses.first(notIn: Set(addressOf.values).union([addresses.network &+ 1])) else { return nil }
-        addressOf[uid] = free
-        return free
     }
 
     /// The status of a pod whose containers all started at `wallNow` and are ready.

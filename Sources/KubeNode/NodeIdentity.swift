@@ -1,7 +1,8 @@
 //! KubeNode: the kubelet's pure core. What a kubelet says about its node — the Node object it
-//! registers, the status it reports, the Lease it renews — and, for hollow kubelets, how pods
-//! bound to the node move through their phases. No I/O and no clock: `faultline kubelet` feeds
-//! it the time and sends what it returns.
+//! registers, the status it reports, the Lease it renews — and how pods bound to the node move
+//! through their phases: reported Running without running anything on hollow kubelets
+//! (HollowPods), run for real through the pod runtime (Runtime/PodRuntime). No I/O and no
+//! clock: `faultline kubelet` feeds it the time and carries out what it returns.
 
 import KubeAPI
 import Wire
