@@ -268,6 +268,15 @@ public final class Supervisor: @unchecked Sendable {
             proxy.waitUntilExit()
             trace.append(["kind": "process", "host": "proxy", "event": "exit"])
         }
+        // Processes the hosts started and left behind — a process-mode kubelet's containers
+        // outlive it, as a real node's do — are stopped by the pids the kubelet recorded, and
+        // whatever else is left in a host's namespace dies with it.
+        for host in lock.withLock({ record.hosts }) where host.role == "kubelet" {
+            Cleanup.stopContainers(recordedIn: host.launch.dataDirectory, log: log)
+        }
+        if !record.plan.loopback {
+            for host in record.plan.hosts { Cleanup.stopProcesses(inNamespace: record.plan.namespace(host), log: log) }
+        }
         Namespaces.destroy(record.plan)
         trace.append(["kind": "network", "event": "removed"])
         update { $0.state = "down" }

@@ -102,10 +102,12 @@ extension Program {
     public static let controllerManagerArgumentTemplates = schedulerArgumentTemplates + [
         "--node-monitor-period", "{{node_monitor_period}}", "--node-monitor-grace-period", "{{node_monitor_grace_period}}",
     ]
-    /// A kubelet names its node after its host, reports the host's service address, and takes
-    /// the host's timing profile's lease duration and status frequency.
+    /// A kubelet names its node after its host, reports the host's service address, gives its
+    /// pods addresses from the host's pod range, and takes the host's timing profile's lease
+    /// duration and status frequency.
     public static let kubeletArgumentTemplates = [
-        "--apiservers", "{{apiserver_endpoints}}", "--node-name", "{{name}}", "--node-ip", "{{ip}}",
+        "--apiservers", "{{apiserver_endpoints}}", "--node-name", "{{name}}", "--node-ip", "{{ip}}", "--pod-cidr", "{{pod_cidr}}",
+        "--root-dir", "{{data_dir}}",
         "--node-lease-duration-seconds", "{{node_lease_seconds}}", "--node-status-update-frequency", "{{node_status_update_frequency}}",
     ]
 
@@ -199,6 +201,10 @@ extension Topology {
         case .nodeStatusUpdateFrequency: return Self.milliseconds(host.timing.nodeStatusUpdateFrequency, "node_status_update_frequency", host) + "ms"
         case .nodeLeaseSeconds: return String(max(1, (Int(Self.milliseconds(host.timing.nodeLeaseDuration, "node_lease_duration", host)) ?? 0) / 1000))
         case .podEvictionSeconds: return String(max(0, host.timing.podEvictionTimeout.nanoseconds / GoDuration.seconds(1).nanoseconds))
+        case .podCIDR:
+            let position = (hosts.firstIndex { $0.name == host.name } ?? 0) + 1
+            precondition(position <= 255, "host '\(host.name)' is number \(position) in the file; pod ranges run out at 255")
+            return (address.ip.hasPrefix("127.") ? "127.244." : "10.244.") + "\(position).0/24"
         case .heartbeatMilliseconds: return Self.milliseconds(host.timing.heartbeat, "heartbeat", host)
         case .electionMilliseconds: return Self.milliseconds(host.timing.election, "election", host)
         }

@@ -73,7 +73,7 @@ enum BenchKubeCommand {
             NodeIdentity(name: "\(prefix)-\(index)", capacity: ["cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "100Gi"],
                 internalIP: "10.0.\(index / 256).\(index % 256)", podCIDR: IPv4Range.format(IPv4Range.parse("10.64.0.0")! &+ UInt32(index) * 256) + "/24")
         }
-        let kubelets = HollowKubeletDaemon(settings: ComponentSettings(apiservers: [settings.apiserver], identity: prefix, log: log),
+        let kubelets = KubeletDaemon(settings: ComponentSettings(apiservers: [settings.apiserver], identity: prefix, log: log),
             configuration: KubeletConfiguration(nodes: nodes))
         var schedulerSettings = ComponentSettings(apiservers: [settings.apiserver], identity: prefix, log: log)
         schedulerSettings.leaderElect = false

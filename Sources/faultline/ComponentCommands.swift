@@ -186,7 +186,7 @@ enum ComponentCommands {
     // MARK: - kubelet
 
     static let kubeletHelp = """
-        usage: faultline kubelet [--apiservers URLS] (--node-name NAME | --hollow N) [options]
+        usage: faultline kubelet [--apiservers URLS] (--node-name NAME [--runtime process] | --hollow N) [options]
 
           --apiservers URLS                   apiserver URLs, comma-separated (default http://127.0.0.1:6443)
           --node-name NAME                    this node's name (default: the host name)
@@ -201,9 +201,17 @@ enum ComponentCommands {
           --node-lease-duration-seconds N     the Lease's duration; renewed every quarter of it (default 40)
           --node-status-update-frequency D    how often status is checked (default 10s)
           --node-status-report-frequency D    how often status is reported unchanged (default 5m)
+          --runtime hollow|process            hollow (default): pods are reported Running and nothing runs;
+                                              process: each container runs as a process (one node only)
+          --root-dir DIR                      container logs and exit files (process runtime; default
+                                              /tmp/faultline-kubelet-NODE)
 
-        Pods bound to the node are reported Running with an address from its pod CIDR and
-        deleted when their graceful deletion starts; nothing is run (a hollow kubelet).
+        Hollow: pods bound to the node are reported Running with an address from its pod CIDR and
+        deleted when their graceful deletion starts. Process: the built-in images run (faultline/echo,
+        nginx: an HTTP server answering with the pod's name; busybox, pause: the command, or sleep;
+        faultline/crasher: exits 1 after a second), with restart policies, CrashLoopBackOff, probes
+        and graceful termination; other images get ErrImagePull. Pod IPs come from --pod-cidr
+        (a 127.x range needs no root; any other range is added to lo as /32s).
         """
 
     static func kubelet(_ arguments: [String]) -> Int32 {
@@ -219,6 +227,8 @@ enum ComponentCommands {
         var lease = NodeLeaseSettings()
         var updateFrequency: Nanoseconds = 10 * Time.second
         var reportFrequency: Nanoseconds = 5 * 60 * Time.second
+        var processRuntime = false
+        var rootDirectory: String?
         let parsed = parsedOrExitCode({ () throws(CommandError) in
             var flags = FlagReader(arguments)
             while let flag = flags.next() {
@@ -256,10 +266,16 @@ enum ComponentCommands {
                 case "--node-lease-duration-seconds": lease = NodeLeaseSettings(durationSeconds: Int64(try flags.integer(flag, 4...3600)))
                 case "--node-status-update-frequency": updateFrequency = try duration(flag, &flags)
                 case "--node-status-report-frequency": reportFrequency = try duration(flag, &flags)
+                case "--runtime":
+                    let text = try flags.value(flag)
+                    guard ["hollow", "process"].contains(text) else { throw CommandError("--runtime takes hollow or process (got '\(text)')") }
+                    processRuntime = text == "process"
+                case "--root-dir": rootDirectory = try flags.value(flag)
                 case "-h", "--help": throw CommandError("")
                 default: throw CommandError("unknown option '\(flag)'")
                 }
             }
+            if processRuntime && hollow != nil { throw CommandError("--runtime process runs one node's pods; it does not go with --hollow") }
         }, command: "kubelet", help: kubeletHelp)
         if case .failure(let exit) = parsed { return exit.code }
         var nodes: [NodeIdentity] = []
@@ -281,7 +297,10 @@ enum ComponentCommands {
         configuration.lease = lease
         configuration.nodeStatusUpdateFrequency = updateFrequency
         configuration.nodeStatusReportFrequency = reportFrequency
-        let daemon = HollowKubeletDaemon(settings: settings, configuration: configuration)
+        if processRuntime {
+            configuration.processRuntime = ProcessRuntimeSettings(rootDirectory: rootDirectory ?? "/tmp/faultline-kubelet-\(name)")
+        }
+        let daemon = KubeletDaemon(settings: settings, configuration: configuration)
         return serve("kubelet", start: { try daemon.start() }, stop: daemon.stop)
     }
 

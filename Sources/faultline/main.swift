@@ -17,6 +17,7 @@ let usage = """
       controller-manager
                    run node lifecycle, ReplicaSet and Deployment controllers (leader election on a Lease)
       kubelet      run a hollow kubelet, or N of them (--hollow N): nodes, leases, pods reported Running
+      container    one container of a pod (started by a kubelet with --runtime process)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
       run          run a chaos scenario (Chaos/*.yaml) on a real cluster; check it; write the report
@@ -61,6 +62,8 @@ case "controller-manager":
     exit(ComponentCommands.controllerManager(arguments))
 case "kubelet":
     exit(ComponentCommands.kubelet(arguments))
+case "container":
+    exit(ContainerCommand.run(arguments))
 case "kubeconfig":
     exit(TestbedCommand.kubeconfig(arguments))
 case "etcdctl":

@@ -26,12 +26,12 @@ import Wire
         return settings
     }
 
-    func kubelet(_ cluster: LiveCluster, _ index: Int) -> HollowKubeletDaemon {
+    func kubelet(_ cluster: LiveCluster, _ index: Int) -> KubeletDaemon {
         let identity = NodeIdentity(name: "w\(index)", internalIP: "10.0.0.\(index)", podCIDR: "10.244.\(index).0/24")
         var configuration = KubeletConfiguration(nodes: [identity])
         configuration.lease = NodeLeaseSettings(durationSeconds: 4)
         configuration.nodeStatusUpdateFrequency = Time.second
-        return HollowKubeletDaemon(settings: settings(cluster, "w\(index)"), configuration: configuration)
+        return KubeletDaemon(settings: settings(cluster, "w\(index)"), configuration: configuration)
     }
 
     static let deployment = #"""

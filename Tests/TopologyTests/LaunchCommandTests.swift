@@ -62,7 +62,7 @@ import Topology
         #expect(command(4)?.arguments == ["controller-manager", "--apiservers", apiservers, "--identity", "cm-1",
             "--node-monitor-period", "1000ms", "--node-monitor-grace-period", "8000ms"])
         #expect(command(5)?.arguments == ["kubelet", "--apiservers", apiservers, "--node-name", "worker-1", "--node-ip", "10.0.0.6",
-            "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2000ms"])
+            "--pod-cidr", "10.244.6.0/24", "--root-dir", plan.hosts["worker-1"]!.dataDirectory, "--node-lease-duration-seconds", "8", "--node-status-update-frequency", "2000ms"])
         #expect(command(5)?.executable == "fl")
     }
 

@@ -1,8 +1,14 @@
-//! `faultline kubelet --hollow N`: N kubelets in one process that register their Nodes, renew
-//! their Leases, report node status and report the pods bound to them as Running — without
-//! running anything (kubemark's hollow node). Enough for the node-lifecycle controller, the
-//! scheduler and the workload controllers to see a real cluster's traffic; killing or pausing
-//! the process silences every node in it, as a dead machine would.
+//! `faultline kubelet`: kubelets that register their Nodes, renew their Leases and report node
+//! status, and look after the pods bound to them in one of two ways:
+//!
+//! - hollow (`--hollow N`, or one node by default): N kubelets in one process report their pods
+//!   Running without running anything (kubemark's hollow node). Enough for the node-lifecycle
+//!   controller, the scheduler and the workload controllers to see a real cluster's traffic;
+//!   killing or pausing the process silences every node in it, as a dead machine would.
+//! - process (`--runtime process`, one node): each container runs as a real process (the
+//!   built-in images of `faultline container`), with restart policies and CrashLoopBackOff,
+//!   probes and graceful termination, decided by `PodRuntime` and carried out by
+//!   `ContainerRuntimeShell`. Containers outlive a killed kubelet, as they outlive a real one.
 //!
 //! Timings are the kubelet's: the Lease renewed every quarter of its 40 s duration, node status
 //! reported every 5 minutes when nothing changed (`nodeStatusReportFrequency`) and at once when
@@ -25,6 +31,10 @@ public struct KubeletConfiguration: Sendable {
     public var nodeStatusUpdateFrequency: Nanoseconds = 10 * Time.second
     /// How often node status is reported when nothing changed.
     public var nodeStatusReportFrequency: Nanoseconds = 5 * 60 * Time.second
+    /// Run the pods' containers as processes (one node only); nil keeps the kubelet hollow.
+    public var processRuntime: ProcessRuntimeSettings? {
+        didSet { precondition(processRuntime == nil || nodes.count == 1, "a process runtime serves one node, not \(nodes.count)") }
+    }
 
     public init(nodes: [NodeIdentity]) {
         precondition(!nodes.isEmpty, "a kubelet needs at least one node")
@@ -33,16 +43,18 @@ public struct KubeletConfiguration: Sendable {
     }
 }
 
-public final class HollowKubeletDaemon: Sendable {
+public final class KubeletDaemon: Sendable {
     public let settings: ComponentSettings
     public let configuration: KubeletConfiguration
     private let loop = ComponentLoop(name: "kubelet")
     private let state: Mutex<[String: NodeState]>
     private let parts = Mutex<(client: APIClient, nodes: Informer, pods: Informer)?>(nil)
+    /// The process runtime's shell, when the pods run for real.
+    private let containers = Mutex<ContainerRuntimeShell?>(nil)
     /// Pod reports in flight at once.
     static let reportsInFlightMax = 16
     private let reportQueue = DispatchQueue(label: "kubelet-pod-reports", attributes: .concurrent)
-    private let reporters = DispatchSemaphore(value: HollowKubeletDaemon.reportsInFlightMax)
+    private let reporters = DispatchSemaphore(value: KubeletDaemon.reportsInFlightMax)
 
     /// What the kubelet remembers about one of its nodes.
     struct NodeState {
@@ -98,6 +110,11 @@ public final class HollowKubeletDaemon: Sendable {
         pods.start()
         nodes.start()
         let sender = ActionSender(client: client, log: settings.log)
+        if let processRuntime = configuration.processRuntime {
+            let shell = ContainerRuntimeShell(node: configuration.nodes[0], settings: processRuntime,
+                send: { sender.send($0) }, log: settings.log, wake: { [loop] in loop.poke() })
+            containers.withLock { $0 = shell }
+        }
         loop.start { [self] now in pass(client, nodes: nodes, pods: pods, sender, now: now) }
     }
 
@@ -128,7 +145,17 @@ public final class HollowKubeletDaemon: Sendable {
                 node.nextStatusCheck = now + configuration.nodeStatusUpdateFrequency
             }
             let podsDue = node.podsSyncedGeneration < node.podsGeneration || node.podsRetryAt.map { now >= $0 } ?? false
-            if podsDue && pods.hasSynced {
+            if let shell = containers.withLock({ $0 }) {
+                // The process runtime keeps its own timers (backoffs, probes, grace periods,
+                // report retries): it is given the pods when they change and ticked otherwise.
+                if podsDue && pods.hasSynced {
+                    node.podsSyncedGeneration = state.withLock { $0[name]?.podsGeneration ?? 0 }
+                    shell.sync(pods: pods.list().filter { $0.stringMember("spec", "nodeName") == name }, now: now, wallNow: wallNow)
+                } else {
+                    shell.tick(now: now, wallNow: wallNow)
+                }
+                if let wakeup = shell.nextWakeup { next = min(next, max(wakeup, now + Time.millisecond)) }
+            } else if podsDue && pods.hasSynced {
                 node.podsRetryAt = nil
                 if podsByNode == nil {
                     // The generations first, then the list: every change a generation counts is
@@ -213,10 +240,17 @@ public final class HollowKubeletDaemon: Sendable {
     /// Stops every node of this process at once: no more renewals, reports or pod updates.
     public func stop() {
         loop.stop()
+        containers.withLock { $0 }?.stop()
         guard let (_, nodes, pods) = parts.withLock({ $0 }) else { return }
         nodes.stop()
         pods.stop()
     }
+}
+
+extension KubeletDaemon {
+    /// Kills every container the process runtime started (for tests; a stopped kubelet leaves
+    /// its containers running).
+    public func killContainers() { containers.withLock { $0 }?.killAll() }
 }
 
 extension NodeIdentity {
