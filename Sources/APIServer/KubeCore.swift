@@ -13,8 +13,11 @@ extension APIResource {
     /// `v1` or `apps/v1`, the `apiVersion` of its objects.
     var apiVersion: String { groupVersion }
     var isPod: Bool { group.isEmpty && plural == "pods" }
+    var isNamespace: Bool { group.isEmpty && plural == "namespaces" }
     /// The subresources by name (`status`, `scale`, `binding`, `eviction`, `log`).
     var subresourceNames: Set<String> { Set(subresources.map(\.name)) }
+    /// Whether the subresource serves `verb` (`namespaces/finalize` takes only an update).
+    func subresource(_ name: String, allows verb: String) -> Bool { subresource(name)?.verbs.contains(verb) ?? false }
     var traits: LifecycleTraits { LifecycleTraits(group: group, plural: plural, hasStatus: subresource("status") != nil) }
 }
 
@@ -26,9 +29,6 @@ enum KubeCore {
     }
 
     static let namespaces = registry.resource(group: "", version: "v1", plural: "namespaces")!
-
-    /// Every namespaced resource kept in the store (what deleting a namespace removes).
-    static let storedNamespacedResources: [String] = registry.resources.filter(\.namespaced).map(\.plural)
 
     // MARK: - Discovery and OpenAPI
 

@@ -9,6 +9,7 @@ import Wire
 extension APIServer {
     func patch(_ context: RequestContext, _ reply: Reply, subresource: String?) throws(APIFailure) {
         guard subresource == nil || context.resource.subresourceNames.contains(subresource!) else { throw .unknownPath }
+        if let subresource, !context.resource.subresource(subresource, allows: "patch") { throw .methodNotAllowed("PATCH") }
         let contentType = context.mediaType(default: "")
         let kind = try KubeCore.patchKind(contentType)
         let document = try parseJSON(context.request.body)

@@ -101,6 +101,7 @@ extension APIServer {
 
     func update(_ context: RequestContext, _ reply: Reply, subresource: String?) throws(APIFailure) {
         guard subresource == nil || context.resource.subresourceNames.contains(subresource!) else { throw .unknownPath }
+        if let subresource, !context.resource.subresource(subresource, allows: "update") { throw .methodNotAllowed("PUT") }
         let incoming = try requestObject(context)
         if subresource == "scale" { return try updateScale(context, reply, incoming: incoming) }
         if let name = incoming.string(at: "metadata.name"), name != context.target.name! {
@@ -128,8 +129,9 @@ extension APIServer {
         let causes = KubeCore.validate(next, old: current.object, resource: resource)
         guard causes.isEmpty else { throw .invalid(resource, name: context.target.name!, causes: causes) }
         if context.dryRun { return next }
-        // An object being deleted whose last finalizer is gone is deleted now (pods wait for their kubelet).
-        if next.value(at: "metadata.deletionTimestamp") != nil, KubeCore.finalizers(next).isEmpty, !resource.isPod {
+        // An object being deleted whose last finalizer is gone is deleted now (pods wait for their
+        // kubelet; a namespace for its spec.finalizers too, which `finalize` empties).
+        if ObjectLifecycle.deletesOnUpdate(next, traits: resource.traits) {
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.delete(context.key, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard outcome.revision != nil else { return nil }
@@ -145,6 +147,9 @@ extension APIServer {
     // MARK: - Delete
 
     func delete(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        if context.resource.isNamespace, let name = context.target.name, NamespaceLifecycle.protectedNamespaces.contains(name) {
+            throw .forbidden(context.resource, name: name, NamespaceLifecycle.protectedMessage)
+        }
         let options = try deleteOptions(context)
         for _ in 0..<Self.writeAttempts {
             guard let current = try load(context.key) else { throw .notFound(context.resource, name: context.target.name!) }
@@ -160,6 +165,8 @@ extension APIServer {
     }
 
     func deleteCollection(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
+        // Namespaces have no deletecollection (each goes through its own termination).
+        guard context.resource.verbs.contains("deletecollection") else { throw .methodNotAllowed("DELETE") }
         let options = try deleteOptions(context)
         let selector = try KubeCore.selector(context.query)
         let listed: (items: [StoredObject], revision: Int64)
@@ -187,9 +194,8 @@ extension APIServer {
         if context.dryRun { return (current.object, false) }
         switch plan {
         case .now:
-            if context.resource.plural == "namespaces" && context.resource.group.isEmpty {
-                try deleteNamespaceContents(current.object.string(at: "metadata.name") ?? "")
-            }
+            // A namespace gets here empty: the namespace controller deleted what was in it before
+            // it removed the `kubernetes` finalizer (one removed by hand leaves its content, as in Kubernetes).
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.delete(key, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard outcome.revision != nil else { return nil }
@@ -203,20 +209,6 @@ extension APIServer {
             return (result, false)
         case .alreadyDeleting:
             return (current.object, false)
-        }
-    }
-
-    /// Removes every namespaced object in `namespace` (the namespace controller's job in a real
-    /// cluster; here the delete itself does it, so `kubectl delete namespace` finishes).
-    func deleteNamespaceContents(_ namespace: String) throws(APIFailure) {
-        guard !namespace.isEmpty else { return }
-        for resource in KubeCore.storedNamespacedResources {
-            let listed: (items: [StoredObject], revision: Int64)
-            do { listed = try store.list(store.collectionPrefix(resource: resource, namespace: namespace)) } catch { throw APIFailure(error) }
-            for item in listed.items {
-                let key = store.key(resource: resource, namespace: namespace, name: item.object.string(at: "metadata.name") ?? "")
-                do { _ = try store.delete(key, ifRevision: item.revision) } catch { throw APIFailure(error) }
-            }
         }
     }
 

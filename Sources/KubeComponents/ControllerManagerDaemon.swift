@@ -1,12 +1,14 @@
 //! `faultline controller-manager`: the controllers of kube-controller-manager this project has —
-//! node lifecycle with NoExecute taint eviction, ReplicaSet and Deployment — as one daemon.
-//! Informers keep the objects; their handlers mark what changed (a ReplicaSet's key, a
-//! Deployment's key, "pods moved") and poke the loop; while this process holds the
-//! `kube-controller-manager` lease, each pass runs the node monitor when its period is up and
-//! syncs the keys marked, sending what the pure controllers answer.
+//! node lifecycle with NoExecute taint eviction, ReplicaSet, Deployment, Endpoints, the garbage
+//! collector and the namespace controller — as one daemon. Informers keep the objects; their
+//! handlers mark what changed (a ReplicaSet's, Deployment's or Service's key, "pods moved", "the
+//! owner graph changed", a namespace being deleted) and poke the loop; while this process holds
+//! the `kube-controller-manager` lease, each pass runs the node monitor when its period is up and
+//! syncs what was marked, sending what the pure controllers answer (`ControllerManagerPass.swift`).
 //!
 //! A process that gains the lease starts its controllers afresh (as a restarted
-//! kube-controller-manager does: NoExecute taints are re-stamped, expectations start empty).
+//! kube-controller-manager does: NoExecute taints are re-stamped, expectations start empty, the
+//! garbage collector has seen no owner go).
 
 import Base
 import Foundation
@@ -21,21 +23,39 @@ public struct ControllerManagerConfiguration: Sendable {
     public var nodeLifecycle = NodeLifecycleParameters()
     public var taintEviction = TaintEvictionParameters()
     public var replicaSets = ReplicaSetController.Settings()
+    public var endpoints = EndpointsController.Configuration()
+    /// How long a Service whose Endpoints write failed waits before it is synced again (a watch
+    /// event of the Service, its pods or its Endpoints syncs it sooner).
+    public var endpointsRetryDelay: Nanoseconds = Time.second
+    public var garbageCollector = GarbageCollector.Configuration()
+    /// The shortest time between two garbage-collector passes: each rebuilds the owner graph from
+    /// every cache, so a burst of watch events makes one pass, not one per event.
+    public var garbageCollectionSpacing: Nanoseconds = 100 * Time.millisecond
+    public var namespaces = NamespaceController.Configuration()
+    /// The shortest time between two syncs of one namespace being deleted (each lists every
+    /// namespaced resource in it from the apiserver) when its content's watch events ask for one.
+    public var namespaceSyncSpacing: Nanoseconds = 200 * Time.millisecond
     public init() {}
 }
 
 public final class ControllerManagerDaemon: Sendable {
     public let settings: ComponentSettings
     public let configuration: ControllerManagerConfiguration
-    private let loop = ComponentLoop(name: "controller-manager")
-    private let state: Mutex<ControllerState>
-    private let parts = Mutex<Parts?>(nil)
+    let loop = ComponentLoop(name: "controller-manager")
+    let state: Mutex<ControllerState>
+    let parts = Mutex<Parts?>(nil)
+    let endpointsController: EndpointsController
+    let namespaceController: NamespaceController
 
     struct Parts {
         let client: APIClient
-        let nodes, leases, pods, replicaSets, deployments: Informer
+        let nodes, leases, pods, replicaSets, deployments, services, endpoints, namespaces: Informer
         let elector: LeaderElector?
-        var all: [Informer] { [nodes, leases, pods, replicaSets, deployments] }
+        var all: [Informer] { [nodes, leases, pods, replicaSets, deployments, services, endpoints, namespaces] }
+        /// What the garbage collector sees: caches that each hold every object of their kind. (The
+        /// node leases' cache holds one namespace only; a kind passed in part would have its
+        /// objects elsewhere taken for gone owners.)
+        var collected: [Informer] { [nodes, pods, replicaSets, deployments, services, endpoints] }
     }
 
     /// The controllers and what is waiting for them; guarded by `state`.
@@ -50,13 +70,36 @@ public final class ControllerManagerDaemon: Sendable {
         /// Keys waiting for a sync, with the earliest time each may run.
         var replicaSetKeys: [String: Nanoseconds] = [:]
         var deploymentKeys: [String: Nanoseconds] = [:]
+        /// Services whose Endpoints to sync, by `namespace/name`, with the earliest time each may run.
+        var serviceKeys: [String: Nanoseconds] = [:]
+        /// The label sets of pods added, changed or deleted since the last pass, by namespace: the
+        /// services selecting any of them are synced. Invariant: `changedPodLabelCount` counts the
+        /// sets and stays at most `changedPodLabelsMax`; past it `everyServiceDue` stands in.
+        var changedPodLabels: [String: Set<[String: String]>] = [:]
+        var changedPodLabelCount = 0
+        var everyServiceDue = false
+        var garbageCollector: GarbageCollector
+        /// The owner graph changed (an object came, went, or changed its owners, finalizers or
+        /// deletion mark) since the collector's last pass.
+        var collectionDue = true
+        var nextCollectionAllowed: Nanoseconds = 0
+        var collectionResyncAt: Nanoseconds?
+        /// Namespaces being deleted, with the earliest time each is synced again; a key stays
+        /// until its namespace is gone. Invariant: `lastNamespaceSync` has no other keys.
+        var namespaceKeys: [String: Nanoseconds] = [:]
+        var lastNamespaceSync: [String: Nanoseconds] = [:]
+        /// Namespaces being deleted whose content a watch showed changing since the last pass.
+        var contentChangedIn: Set<String> = []
         /// Whether this process leads (controllers act only then).
         var leading = false
+
+        static let changedPodLabelsMax = 4096
 
         init(_ configuration: ControllerManagerConfiguration) {
             nodeLifecycle = NodeLifecycleController(parameters: configuration.nodeLifecycle)
             taintEviction = TaintEvictionController(parameters: configuration.taintEviction)
             replicaSetController = ReplicaSetController(settings: configuration.replicaSets)
+            garbageCollector = GarbageCollector(configuration: configuration.garbageCollector)
         }
     }
 
@@ -64,6 +107,8 @@ public final class ControllerManagerDaemon: Sendable {
         self.settings = settings
         self.configuration = configuration
         state = Mutex(ControllerState(configuration))
+        endpointsController = EndpointsController(configuration: configuration.endpoints)
+        namespaceController = NamespaceController(configuration: configuration.namespaces)
     }
 
     public var isLeading: Bool { state.withLock { $0.leading } }
@@ -76,9 +121,21 @@ public final class ControllerManagerDaemon: Sendable {
         informerConfiguration.log = settings.log
         let key = Self.key(of:)
         let nodes = Informer(client: client, resource: .standard("nodes"), configuration: informerConfiguration, handlers: InformerHandlers(
-            onAdd: { [self] node in mark { $0.changedNodes.append(node); $0.podsOrNodesMoved = true } },
-            onUpdate: { [self] _, node in mark { $0.changedNodes.append(node); $0.podsOrNodesMoved = true } },
-            onDelete: { [self] _ in mark { $0.podsOrNodesMoved = true } }))
+            onAdd: { [self] node in
+                mark { state in
+                    state.changedNodes.append(node)
+                    state.podsOrNodesMoved = true
+                    Self.objectChanged(nil, node, in: &state)
+                }
+            },
+            onUpdate: { [self] old, node in
+                mark { state in
+                    state.changedNodes.append(node)
+                    state.podsOrNodesMoved = true
+                    Self.objectChanged(old, node, in: &state)
+                }
+            },
+            onDelete: { [self] node in mark { $0.podsOrNodesMoved = true; Self.objectChanged(node, nil, in: &$0) } }))
         let leases = Informer(client: client, resource: .standard("leases", group: "coordination.k8s.io"), namespace: "kube-node-lease",
             configuration: informerConfiguration)
         let pods = Informer(client: client, resource: .standard("pods"), configuration: informerConfiguration, handlers: InformerHandlers(
@@ -86,6 +143,7 @@ public final class ControllerManagerDaemon: Sendable {
                 mark { state in
                     state.replicaSetController.observedCreate(pod: pod)
                     Self.enqueueOwner(of: pod, in: &state)
+                    Self.podChanged(nil, pod, in: &state)
                 }
             },
             onUpdate: { [self] old, pod in
@@ -95,35 +153,60 @@ public final class ControllerManagerDaemon: Sendable {
                     }
                     Self.enqueueOwner(of: old, in: &state)
                     Self.enqueueOwner(of: pod, in: &state)
+                    Self.podChanged(old, pod, in: &state)
                 }
             },
             onDelete: { [self] pod in
                 mark { state in
                     state.replicaSetController.observedDelete(pod: pod)
                     Self.enqueueOwner(of: pod, in: &state)
+                    Self.podChanged(pod, nil, in: &state)
                 }
             }))
         let replicaSets = Informer(client: client, resource: .standard("replicasets", group: "apps"), configuration: informerConfiguration,
             handlers: InformerHandlers(
-                onAdd: { [self] set in mark { Self.enqueueReplicaSet(set, key: key(set), in: &$0) } },
-                onUpdate: { [self] _, set in mark { Self.enqueueReplicaSet(set, key: key(set), in: &$0) } },
+                onAdd: { [self] set in mark { Self.enqueueReplicaSet(set, key: key(set), in: &$0); Self.objectChanged(nil, set, in: &$0) } },
+                onUpdate: { [self] old, set in mark { Self.enqueueReplicaSet(set, key: key(set), in: &$0); Self.objectChanged(old, set, in: &$0) } },
                 onDelete: { [self] set in
                     mark { state in
                         state.replicaSetController.forget(replicaSetKey: key(set))
                         if let owner = DeploymentController.controllingKey(of: set) { state.deploymentKeys[owner] = 0 }
+                        Self.objectChanged(set, nil, in: &state)
                     }
                 }))
         let deployments = Informer(client: client, resource: .standard("deployments", group: "apps"), configuration: informerConfiguration,
             handlers: InformerHandlers(
-                onAdd: { [self] deployment in mark { $0.deploymentKeys[key(deployment)] = 0 } },
-                onUpdate: { [self] _, deployment in mark { $0.deploymentKeys[key(deployment)] = 0 } },
-                onDelete: { _ in }))
+                onAdd: { [self] deployment in mark { $0.deploymentKeys[key(deployment)] = 0; Self.objectChanged(nil, deployment, in: &$0) } },
+                onUpdate: { [self] old, deployment in
+                    mark { $0.deploymentKeys[key(deployment)] = 0; Self.objectChanged(old, deployment, in: &$0) }
+                },
+                onDelete: { [self] deployment in mark { Self.objectChanged(deployment, nil, in: &$0) } }))
+        // A Service's key is its Endpoints' key (same namespace and name): either changing syncs it.
+        let serviceHandlers = InformerHandlers(
+            onAdd: { [self] object in mark { $0.serviceKeys[key(object)] = 0; Self.objectChanged(nil, object, in: &$0) } },
+            onUpdate: { [self] old, object in mark { $0.serviceKeys[key(object)] = 0; Self.objectChanged(old, object, in: &$0) } },
+            onDelete: { [self] object in mark { $0.serviceKeys[key(object)] = 0; Self.objectChanged(object, nil, in: &$0) } })
+        let services = Informer(client: client, resource: .standard("services"), configuration: informerConfiguration, handlers: serviceHandlers)
+        let endpoints = Informer(client: client, resource: .standard("endpoints"), configuration: informerConfiguration, handlers: serviceHandlers)
+        let namespaces = Informer(client: client, resource: .standard("namespaces"), configuration: informerConfiguration,
+            handlers: InformerHandlers(
+                onAdd: { [self] namespace in mark { Self.enqueueNamespace(namespace, in: &$0) } },
+                onUpdate: { [self] _, namespace in mark { Self.enqueueNamespace(namespace, in: &$0) } },
+                onDelete: { [self] namespace in
+                    mark { state in
+                        let name = namespace.stringMember("metadata", "name") ?? ""
+                        state.namespaceKeys[name] = nil
+                        state.lastNamespaceSync[name] = nil
+                        state.contentChangedIn.remove(name)
+                    }
+                }))
         let elector: LeaderElector? = settings.leaderElect ? LeaderElector(client: client,
             configuration: electorConfiguration(name: "kube-controller-manager", settings),
             onStartedLeading: { [self] in becomeLeader() },
             onStoppedLeading: { [self] in state.withLock { $0.leading = false } }) : nil
         if elector == nil { becomeLeader() }
-        let built = Parts(client: client, nodes: nodes, leases: leases, pods: pods, replicaSets: replicaSets, deployments: deployments, elector: elector)
+        let built = Parts(client: client, nodes: nodes, leases: leases, pods: pods, replicaSets: replicaSets, deployments: deployments,
+            services: services, endpoints: endpoints, namespaces: namespaces, elector: elector)
         parts.withLock { $0 = built }
         for informer in built.all { informer.start() }
         elector?.start()
@@ -145,17 +228,20 @@ public final class ControllerManagerDaemon: Sendable {
             mark { state in
                 for set in built.replicaSets.list() { state.replicaSetKeys[Self.key(of: set)] = 0 }
                 for deployment in built.deployments.list() { state.deploymentKeys[Self.key(of: deployment)] = 0 }
+                // Endpoints without a Service too: they are deleted (Kubernetes' checkLeftoverEndpoints).
+                for object in built.services.list() + built.endpoints.list() { state.serviceKeys[Self.key(of: object)] = 0 }
+                for namespace in built.namespaces.list() { Self.enqueueNamespace(namespace, in: &state) }
             }
         }
         loop.poke()
     }
 
-    private func mark(_ change: (inout ControllerState) -> Void) {
+    func mark(_ change: (inout ControllerState) -> Void) {
         state.withLock { change(&$0) }
         loop.poke()
     }
 
-    @Sendable private static func key(of object: JSONValue) -> String {
+    @Sendable static func key(of object: JSONValue) -> String {
         ReplicaSetController.key(namespace: object.stringMember("metadata", "namespace") ?? "", name: object.stringMember("metadata", "name") ?? "")
     }
 
@@ -169,110 +255,42 @@ public final class ControllerManagerDaemon: Sendable {
         if let owner = DeploymentController.controllingKey(of: set) { state.deploymentKeys[owner] = 0 }
     }
 
-    // MARK: - One pass
-
-    private func pass(_ parts: Parts, _ sender: ActionSender, now: Nanoseconds) -> Nanoseconds? {
-        let wallNow = Int64(FaultClock.shared.wallNow().timeIntervalSince1970)
-        let nodes = parts.nodes.list()
-        let pods = parts.pods.list()
-        var podsByNamespace: [String: [JSONValue]] = [:]
-        for pod in pods { podsByNamespace[pod.stringMember("metadata", "namespace") ?? "", default: []].append(pod) }
-
-        // Node lifecycle and taint eviction.
-        let actions: [ObjectAction] = state.withLock { state in
-            var actions: [ObjectAction] = []
-            for node in state.changedNodes { actions += state.nodeLifecycle.nodeChanged(node, now: now, wallNow: wallNow) }
-            state.changedNodes.removeAll()
-            if now >= state.nextMonitor {
-                actions += state.nodeLifecycle.monitor(nodes: nodes, leases: parts.leases.list(), pods: pods, now: now, wallNow: wallNow)
-                state.nextMonitor = now + configuration.nodeLifecycle.nodeMonitorPeriod
-            }
-            if let attempt = state.nodeLifecycle.nextTaintingAttempt(now: now), attempt <= now {
-                actions += state.nodeLifecycle.noExecuteTaintingPass(nodes: nodes, now: now, wallNow: wallNow)
-            }
-            if state.podsOrNodesMoved || (state.taintEviction.nextEvictionAt.map { $0 <= wallNow } ?? false) {
-                state.podsOrNodesMoved = false
-                actions += state.taintEviction.reconcile(nodes: nodes, pods: pods, wallNow: wallNow)
-            }
-            return actions
+    /// A pod came, changed or went: the services selecting it before or after are synced.
+    private static func podChanged(_ old: JSONValue?, _ new: JSONValue?, in state: inout ControllerState) {
+        objectChanged(old, new, in: &state)
+        guard !state.everyServiceDue, let namespace = (new ?? old)?.stringMember("metadata", "namespace") else { return }
+        for pod in [old, new].compactMap({ $0 }) {
+            let labels = Dictionary(pod.member("metadata", "labels")?.stringPairs ?? [], uniquingKeysWith: { first, _ in first })
+            if state.changedPodLabels[namespace, default: []].insert(labels).inserted { state.changedPodLabelCount += 1 }
         }
-        sender.send(actions)
-
-        // ReplicaSets due now.
-        let dueSets = state.withLock { state in
-            let due = state.replicaSetKeys.filter { $0.value <= now }.map(\.key).sorted()
-            for key in due { state.replicaSetKeys[key] = nil }
-            return due
-        }
-        for key in dueSets { syncReplicaSet(key, parts, podsByNamespace, sender, now: now, wallNow: wallNow) }
-
-        // Deployments due now.
-        let dueDeployments = state.withLock { state in
-            let due = state.deploymentKeys.filter { $0.value <= now }.map(\.key).sorted()
-            for key in due { state.deploymentKeys[key] = nil }
-            return due
-        }
-        // ReplicaSets grouped once per pass, as the pods are, not listed again for each Deployment.
-        var setsByNamespace: [String: [JSONValue]] = [:]
-        if !dueDeployments.isEmpty {
-            for set in parts.replicaSets.list() { setsByNamespace[set.stringMember("metadata", "namespace") ?? "", default: []].append(set) }
-        }
-        for key in dueDeployments {
-            guard let deployment = parts.deployments.get(key) else { continue }
-            let namespace = deployment.stringMember("metadata", "namespace") ?? ""
-            let sets = setsByNamespace[namespace] ?? []
-            let sync = state.withLock {
-                $0.deploymentController.sync(deployment: deployment, replicaSets: sets, pods: podsByNamespace[namespace] ?? [], wallNow: wallNow)
-            }
-            sender.send(sync.actions, stopOnFailure: true)
-            if let after = sync.requeueAfter { state.withLock { $0.deploymentKeys[key] = min($0.deploymentKeys[key] ?? .max, now + after) } }
-        }
-
-        return state.withLock { state -> Nanoseconds? in
-            var next = state.nextMonitor
-            if let attempt = state.nodeLifecycle.nextTaintingAttempt(now: now) { next = min(next, attempt) }
-            if let eviction = state.taintEviction.nextEvictionAt { next = min(next, now + max(0, eviction - wallNow) * Time.second) }
-            for due in state.replicaSetKeys.values { next = min(next, due) }
-            for due in state.deploymentKeys.values { next = min(next, due) }
-            return next
+        if state.changedPodLabelCount > ControllerState.changedPodLabelsMax {
+            state.changedPodLabels = [:]
+            state.changedPodLabelCount = 0
+            state.everyServiceDue = true
         }
     }
 
-    private func syncReplicaSet(_ key: String, _ parts: Parts, _ podsByNamespace: [String: [JSONValue]], _ sender: ActionSender,
-        now: Nanoseconds, wallNow: Int64)
-    {
-        guard let set = parts.replicaSets.get(key) else {
-            state.withLock { $0.replicaSetController.forget(replicaSetKey: key) }
-            return
+    /// An object of a watched kind came, changed or went: the content of its namespace changed
+    /// (which matters while that namespace is being deleted), and the garbage collector looks
+    /// again when its owner graph did.
+    private static func objectChanged(_ old: JSONValue?, _ new: JSONValue?, in state: inout ControllerState) {
+        if let namespace = (new ?? old)?.stringMember("metadata", "namespace"), state.namespaceKeys[namespace] != nil {
+            state.contentChangedIn.insert(namespace)
         }
-        let namespace = set.stringMember("metadata", "namespace") ?? ""
-        let sync = state.withLock { $0.replicaSetController.sync(replicaSet: set, pods: podsByNamespace[namespace] ?? [], now: now, wallNow: wallNow) }
-        sender.send(sync.claims)
-        // Creates in slow-start batches: after a batch with a failure, the rest are not tried.
-        var remaining = sync.podCreates[...]
-        for batch in sync.createBatches {
-            let chunk = remaining.prefix(batch)
-            remaining = remaining.dropFirst(batch)
-            let failures = chunk.filter { !sender.send($0) }.count
-            if failures > 0 {
-                state.withLock {
-                    $0.replicaSetController.createsFailed(replicaSetKey: key, count: failures + remaining.count,
-                        message: "\(failures) of \(chunk.count) pod creates failed")
-                }
-                break
-            }
-        }
-        let reference = ObjectReference(.standard("replicasets", group: "apps"), object: set)
-        if let reference, !sync.podCreates.isEmpty {
-            sender.send(.event(involved: reference, type: "Normal", reason: "SuccessfulCreate",
-                message: "Created \(sync.podCreates.count) pod\(sync.podCreates.count == 1 ? "" : "s")"))
-        }
-        for delete in sync.podDeletes where !sender.send(delete) {
-            guard case .delete(let pod, _, _, _) = delete, let cached = parts.pods.get("\(pod.namespace ?? "")/\(pod.name)") else { continue }
-            state.withLock { $0.replicaSetController.deleteFailed(replicaSetKey: key, pod: cached, message: "delete of \(pod) failed") }
-        }
-        if let status = sync.statusUpdate { sender.send(status) }
-        if let after = sync.requeueAfter { state.withLock { $0.replicaSetKeys[key] = min($0.replicaSetKeys[key] ?? .max, now + after) } }
+        if let old, let new, !ownershipChanged(old, new) { return }
+        state.collectionDue = true
+    }
+
+    /// Whether an update changed what the garbage collector's owner graph holds of an object
+    /// (status writes, the bulk of updates, change none of it).
+    static func ownershipChanged(_ old: JSONValue, _ new: JSONValue) -> Bool {
+        ["uid", "ownerReferences", "finalizers", "deletionTimestamp"].contains { old.member("metadata", $0) != new.member("metadata", $0) }
+    }
+
+    /// A namespace marked for deletion is synced now; its key then stays until it is gone.
+    private static func enqueueNamespace(_ namespace: JSONValue, in state: inout ControllerState) {
+        guard NamespaceController.isTerminating(namespace), let name = namespace.stringMember("metadata", "name") else { return }
+        state.namespaceKeys[name] = 0
     }
 
     public func stop() {

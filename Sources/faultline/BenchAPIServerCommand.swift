@@ -80,7 +80,15 @@ enum BenchAPIServerCommand {
                 return 1
             }
         }
-        defer { for namespace in namespaces { _ = request(settings.apiserver, "DELETE", "/api/v1/namespaces/\(namespace)", body: nil) } }
+        defer {
+            // Emptied and finalized here, so that the namespaces go without a controller-manager too.
+            for namespace in namespaces {
+                _ = request(settings.apiserver, "DELETE", "/api/v1/namespaces/\(namespace)/configmaps", body: nil)
+                _ = request(settings.apiserver, "DELETE", "/api/v1/namespaces/\(namespace)", body: nil)
+                _ = request(settings.apiserver, "PUT", "/api/v1/namespaces/\(namespace)/finalize",
+                    body: #"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"\#(namespace)"},"spec":{"finalizers":[]}}"#)
+            }
+        }
         let payload = String(repeating: "x", count: 1000)
         print("apiserver \(settings.apiserver) over \(settings.etcd.joined(separator: ",")): \(settings.clients) clients, \(Time.describe(settings.duration)) per round, 1 KB objects")
         print(BenchKVCommand.pad("operation", 20) + BenchKVCommand.pad("clients", 9) + BenchKVCommand.pad("ops/s", 10)

@@ -161,8 +161,19 @@ enum BenchKubeCommand {
         throw CommandError("\(what): only \(last) after \(Int(seconds)) s")
     }
 
+    /// Removes the bench's pods, namespace and nodes. The pods go first and at once: their hollow
+    /// kubelets are stopped, so a graceful deletion would never finish. The namespace is then
+    /// empty and finalized here, so that it goes without a controller-manager too.
     static func cleanUp(_ client: APIClient, prefix: String, nodes: Int) {
-        _ = try? client.delete(ObjectReference(.standard("namespaces"), namespace: nil, name: prefix))
+        for pod in (try? client.list(.standard("pods"), namespace: prefix).items) ?? [] {
+            guard let name = pod.stringMember("metadata", "name") else { continue }
+            _ = try? client.delete(ObjectReference(.standard("pods"), namespace: prefix, name: name), options: DeleteOptions(gracePeriodSeconds: 0))
+        }
+        let namespace = ObjectReference(.standard("namespaces"), namespace: nil, name: prefix)
+        if var marked = try? client.delete(namespace) {
+            marked.set("spec.finalizers", .array([]))
+            _ = try? client.update(namespace, object: marked, subresource: "finalize")
+        }
         for index in 0..<nodes {
             _ = try? client.delete(ObjectReference(.standard("nodes"), namespace: nil, name: "\(prefix)-\(index)"))
             _ = try? client.delete(NodeLease.reference(node: "\(prefix)-\(index)"))

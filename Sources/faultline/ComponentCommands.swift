@@ -149,7 +149,9 @@ enum ComponentCommands {
           --unhealthy-zone-threshold F        share of not-Ready nodes that makes a zone disrupted (default 0.55)
 
         Runs node lifecycle (Unknown, NoExecute taints, evictions when tolerations run out),
-        ReplicaSet and Deployment controllers.
+        ReplicaSet, Deployment and Endpoints controllers, the garbage collector (ownerReferences,
+        foreground and orphan deletion) and the namespace controller (empties a namespace being
+        deleted, then finalizes it).
         """
 
     static func controllerManager(_ arguments: [String]) -> Int32 {

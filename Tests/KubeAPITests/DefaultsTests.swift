@@ -195,12 +195,13 @@ private let kubectlRunPod = """
         #expect(valueAt(external, "spec", "internalTrafficPolicy") == nil)
     }
 
-    @Test func namespaceIsActiveWithTheKubernetesFinalizerAndItsNameLabel() {
+    @Test func namespaceIsActiveWithItsNameLabelAndNoFinalizerFromDefaulting() {
         let namespace = KubeAPI.applyDefaults(kind: "Namespace", object: parsedObject(#"{"metadata":{"name":"team-a"}}"#))
         #expect(sameJSON(namespace, parsedObject("""
-            {"metadata":{"name":"team-a","labels":{"kubernetes.io/metadata.name":"team-a"}},"spec":{"finalizers":["kubernetes"]},
-             "status":{"phase":"Active"}}
-            """)))
+            {"metadata":{"name":"team-a","labels":{"kubernetes.io/metadata.name":"team-a"}},"status":{"phase":"Active"}}
+            """)), "the `kubernetes` finalizer comes with the create, so that `finalize` can remove it for good")
+        let finalized = KubeAPI.applyDefaults(kind: "Namespace", object: parsedObject(#"{"metadata":{"name":"team-a"},"spec":{}}"#))
+        #expect(valueAt(finalized, "spec", "finalizers") == nil)
     }
 
     @Test func nodeKeepsItsAddressesAndMayAllocateItsCapacity() {

@@ -34,15 +34,15 @@ extension KubeAPI {
         return .object(fields)
     }
 
-    /// A namespace carries the `kubernetes` finalizer (the namespace controller removes it once the
-    /// contents are gone), a label with its own name (for namespace selectors), and starts Active.
+    /// A namespace carries a label with its own name (for namespace selectors) and starts Active.
+    /// (Its `kubernetes` finalizer is set on create, not here: defaulting runs on every update,
+    /// and the namespace controller must be able to remove it; see `NamespaceLifecycle`.)
     private static func applyToNamespace(_ namespace: inout JSONObject) {
         if let name = namespace["metadata"]?["name"]?.asString {
             namespace.editObject("metadata", create: true) { metadata in
                 metadata.editObject("labels", create: true) { $0.fillDefault("kubernetes.io/metadata.name", .string(name)) }
             }
         }
-        namespace.editObject("spec", create: true) { $0.fillDefault("finalizers", .array([.string("kubernetes")])) }
         namespace.editObject("status", create: true) { $0.fillDefault("phase", .string("Active")) }
     }
 

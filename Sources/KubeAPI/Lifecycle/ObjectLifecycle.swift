@@ -6,7 +6,8 @@
 //! `kubectl rollout status` compares with `status.observedGeneration`); on delete it decides
 //! between deleting now and marking the object (`deletionTimestamp`) for its kubelet or
 //! finalizers to finish, turning the request's propagation policy into the garbage collector's
-//! finalizers (`foregroundDeletion`, `orphan`) as the generic registry store does.
+//! finalizers (`foregroundDeletion`, `orphan`) as the generic registry store does. Namespaces
+//! have rules of their own (`NamespaceLifecycle.swift`).
 
 import Wire
 
@@ -162,6 +163,7 @@ public enum ObjectLifecycle {
             top["status"] = .object(["phase": .string("Pending"), "qosClass": .string(qosClass(of: .object(top)))])
         } else if traits.isNamespace {
             top["status"] = .object(["phase": .string("Active")])
+            return NamespaceLifecycle.prepareForCreate(.object(top))
         } else if traits.hasStatus && traits.group == "apps" {
             top["status"] = .object(JSONObject())
         }
@@ -172,6 +174,9 @@ public enum ObjectLifecycle {
     /// subresource (`status`).
     public static func prepareForUpdate(_ incoming: JSONValue, current: JSONValue, traits: LifecycleTraits, subresource: String?) -> JSONValue {
         guard case .object(let currentTop) = current else { return incoming }
+        if traits.isNamespace && subresource == "finalize" {
+            return NamespaceLifecycle.prepareForUpdate(incoming, current: current, subresource: subresource)
+        }
         if subresource == "status" {
             // Only status (and, as the real server allows, labels and annotations stay as they are).
             var next = currentTop
@@ -187,7 +192,16 @@ public enum ObjectLifecycle {
         }
         next["metadata"] = .object(metadata)
         if traits.hasStatus { next["status"] = currentTop["status"] }
+        if traits.isNamespace { return NamespaceLifecycle.prepareForUpdate(.object(next), current: current, subresource: subresource) }
         return .object(next)
+    }
+
+    /// Whether an update that leaves the object as `next` deletes it instead (the generic
+    /// store's `ShouldDeleteDuringUpdate`): it is being deleted and its last finalizer is gone.
+    /// Pods wait for their kubelet; a namespace also waits for its `spec.finalizers`.
+    public static func deletesOnUpdate(_ next: JSONValue, traits: LifecycleTraits) -> Bool {
+        guard let mark = next["metadata"]?["deletionTimestamp"], mark != .null, finalizers(next).isEmpty, !traits.isPod else { return false }
+        return !traits.isNamespace || NamespaceLifecycle.specFinalizers(next).isEmpty
     }
 
     /// How to delete `object` with only a grace period (no propagation policy, no preconditions).
@@ -204,6 +218,7 @@ public enum ObjectLifecycle {
     public static func deletion(of object: JSONValue, traits: LifecycleTraits, options: DeletionOptions, timestamp: (Int64) -> String)
         -> DeletionPlan
     {
+        if traits.isNamespace { return NamespaceLifecycle.deletion(of: object, timestamp: timestamp(0)) }
         let deleting = object["metadata"]?["deletionTimestamp"] != nil
         let deletingGrace = object["metadata"]?["deletionGracePeriodSeconds"]?.asInt64
         if traits.isPod {

@@ -188,7 +188,12 @@ extension ResourceRegistry {
             kind: "ReplicationController", namespaced: true, verbs: allVerbs, shortNames: ["rc"], categories: ["all"]),
         APIResource(
             group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false,
-            verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], shortNames: ["ns"]),
+            verbs: ["create", "delete", "get", "list", "patch", "update", "watch"], shortNames: ["ns"],
+            subresources: [
+                // The namespace controller's write once a namespace is empty (spec.finalizers only).
+                APISubresource(name: "finalize", kind: "Namespace", verbs: ["update"]),
+                APISubresource(name: "status", kind: "Namespace", verbs: statusVerbs),
+            ]),
         APIResource(
             group: "", version: "v1", plural: "nodes", singular: "node", kind: "Node", namespaced: false,
             verbs: allVerbs, shortNames: ["no"],
