@@ -92,7 +92,7 @@ import Wire
         let scheduler = SchedulerDaemon(settings: settings(cluster, "sched"), seed: 1)
         var kubeletConfiguration = KubeletConfiguration(nodes: [NodeIdentity(name: "w1", internalIP: "10.0.0.1", podCIDR: "10.244.1.0/24")])
         kubeletConfiguration.nodeStatusUpdateFrequency = Time.second
-        let kubelet = HollowKubeletDaemon(settings: settings(cluster, "w1"), configuration: kubeletConfiguration)
+        let kubelet = KubeletDaemon(settings: settings(cluster, "w1"), configuration: kubeletConfiguration)
         defer {
             kubelet.stop()
             scheduler.stop()
