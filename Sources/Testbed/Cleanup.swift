@@ -87,24 +87,6 @@ public enum Cleanup {
         if matches(process) { kill(process.pid, SIGKILL) }
     }
 
-    /// Containers a process-mode kubelet started and recorded as `DATA/containers/*.pid` get
-    /// SIGKILL — each only while its command line is still a `faultline container` (a pid the
-    /// kernel gave to someone else since is left alone).
-    static func stopContainers(recordedIn dataDirectory: String, log: (String) -> Void) {
-        let directory = dataDirectory + "/containers"
-        for file in ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted() where file.hasSuffix(".pid") {
-            guard let text = try? String(contentsOfFile: directory + "/" + file, encoding: .utf8),
-                let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1,
-                let commandLine = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))
-            else { continue }
-            let words = commandLine.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard words.count > 1, words[1] == "container" else { continue }
-            log("stopping container pid \(pid) (\(file.dropLast(4))) left by its kubelet")
-            kill(-pid, SIGKILL)
-            kill(pid, SIGKILL)
-        }
-    }
-
     /// Processes inside one of our namespaces (as the kernel lists them) get SIGKILL.
     static func stopProcesses(inNamespace namespace: String, log: (String) -> Void) {
         precondition(namespace.hasPrefix("fl-"), "not one of our namespaces: \(namespace)")

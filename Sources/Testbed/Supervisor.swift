@@ -272,7 +272,7 @@ public final class Supervisor: @unchecked Sendable {
         // outlive it, as a real node's do — are stopped by the pids the kubelet recorded, and
         // whatever else is left in a host's namespace dies with it.
         for host in lock.withLock({ record.hosts }) where host.role == "kubelet" {
-            Cleanup.stopContainers(recordedIn: host.launch.dataDirectory, log: log)
+            ContainerPidFiles.stopAll(root: host.launch.dataDirectory, log: log)
         }
         if !record.plan.loopback {
             for host in record.plan.hosts { Cleanup.stopProcesses(inNamespace: record.plan.namespace(host), log: log) }

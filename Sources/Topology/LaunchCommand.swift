@@ -204,7 +204,11 @@ extension Topology {
         case .podCIDR:
             let position = (hosts.firstIndex { $0.name == host.name } ?? 0) + 1
             precondition(position <= 255, "host '\(host.name)' is number \(position) in the file; pod ranges run out at 255")
-            return (address.ip.hasPrefix("127.") ? "127.244." : "10.244.") + "\(position).0/24"
+            // Loopback clusters share one `lo`: each slot's pods get their own 127.(100+slot)
+            // block (hosts are on 127.(200+slot)), so clusters side by side never collide.
+            let octets = address.ip.split(separator: ".").compactMap { Int($0) }
+            guard octets.count == 4, octets[0] == 127 else { return "10.244.\(position).0/24" }
+            return "127.\(octets[1] >= 200 ? octets[1] - 100 : 244).\(position).0/24"
         case .heartbeatMilliseconds: return Self.milliseconds(host.timing.heartbeat, "heartbeat", host)
         case .electionMilliseconds: return Self.milliseconds(host.timing.election, "election", host)
         }

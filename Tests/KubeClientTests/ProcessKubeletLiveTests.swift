@@ -3,7 +3,8 @@
 //! 127.x pod range. An echo pod becomes Ready through its readiness probe and answers with its
 //! name at its pod IP; a liveness failure restarts it; a crasher goes into CrashLoopBackOff
 //! with growing restart counts; an unknown image gets ErrImagePull; a graceful delete stops the
-//! container with SIGTERM and the kubelet finishes the deletion.
+//! container with SIGTERM and the kubelet finishes the deletion. A kubelet that stops leaves its
+//! containers serving; the next one replaces them.
 //!
 //! It runs the `faultline` executable the build made (`.build/<configuration>/faultline`), and
 //! is skipped when there is none.
@@ -61,8 +62,9 @@ import Wire
         runtime.pods = PodRuntimeSettings(backoffInitial: Time.second, backoffMax: 4 * Time.second, imagePullBackoffInitial: Time.second,
             imagePullBackoffMax: 2 * Time.second, statusRetryAfter: Time.second)
         configuration.processRuntime = runtime
-        let kubelet = KubeletDaemon(settings: ComponentSettings(apiservers: cluster.urls, identity: Self.node, log: { _ in }),
-            configuration: configuration)
+        let makeKubelet = { KubeletDaemon(settings: ComponentSettings(apiservers: cluster.urls, identity: Self.node, log: { _ in }),
+            configuration: configuration) }
+        var kubelet = makeKubelet()
         try kubelet.start()
         defer {
             kubelet.stop()
@@ -95,6 +97,26 @@ import Wire
             return container(web)?.member("restartCount") == .integer(1) && isReady(web)
         }
 
+        // The kubelet stops (as if killed): the container keeps serving. The next kubelet stops
+        // the container its predecessor left (by its pid file) and starts it afresh at the same
+        // address.
+        let uid = try #require(web.stringMember("metadata", "uid"))
+        let pidFile = root + "/containers/\(uid)_web.pid"
+        let readPid = { Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") }
+        let oldPid = try #require(readPid())
+        kubelet.stop()
+        #expect(try echo.get("/", timeout: 2 * Time.second).text == "web\n", "the pod serves while its kubelet is down")
+        echo.disconnect()
+        kubelet = makeKubelet()
+        try kubelet.start()
+        try wait(20, "web served by a new container under the new kubelet, at the same address") {
+            let web = try client.get(reference("web"))
+            guard let newPid = readPid(), newPid != oldPid, isReady(web), web.stringMember("status", "podIP") == podIP else { return false }
+            defer { echo.disconnect() }
+            return (try? echo.get("/", timeout: Time.second).text) == "web\n"
+        }
+        try wait(5, "the container the first kubelet left gone (and reaped)") { kill(oldPid, 0) != 0 }
+
         // A crasher: restarted again and again, with CrashLoopBackOff between restarts.
         _ = try client.create(.standard("pods"), namespace: "default", object: pod("crash", #"""
             {"name":"crash","image":"faultline/crasher","env":[{"name":"CRASH_AFTER","value":"200ms"}]}
@@ -125,7 +147,6 @@ import Wire
         try wait(15, "job Succeeded") { try client.get(reference("job")).stringMember("status", "phase") == "Succeeded" }
 
         // A graceful delete: SIGTERM reaches the echo server, it exits 0, the kubelet removes the pod.
-        let uid = try #require(web.stringMember("metadata", "uid"))
         _ = try client.delete(reference("web"))
         try wait(15, "web deleted") {
             do throws(APIError) { _ = try client.get(reference("web")); return false } catch where error.isNotFound { return true }

@@ -66,6 +66,24 @@ import Topology
         #expect(command(5)?.executable == "fl")
     }
 
+    @Test func podRangesAreOnePerHostAndPerLoopbackSlot() throws {
+        let topology = try load("""
+            hosts:
+              - {name: etcd-1, role: etcd}
+              - {name: etcd-2, role: etcd}
+            """)
+        let render = { (host: Int, ip: String) in
+            topology.render("{{pod_cidr}}", for: topology.hosts[host], plan: AddressPlan(clusterToken: "t", hosts: [
+                topology.hosts[host].name: HostAddress(for: topology.hosts[host], ip: ip, listenIP: nil, dataDirectory: "/d"),
+            ]))
+        }
+        #expect(render(0, "10.203.255.1") == "10.244.1.0/24")
+        #expect(render(1, "10.203.255.2") == "10.244.2.0/24")
+        // Loopback clusters share one lo: slot 3 (hosts on 127.203.x.x) gets 127.103.N.0/24.
+        #expect(render(1, "127.203.255.2") == "127.103.2.0/24")
+        #expect(render(0, "127.200.255.1") != render(0, "127.201.255.1"), "two slots never share pod addresses")
+    }
+
     @Test func podEvictionSecondsAreTheApiserverHostsProfileInWholeSeconds() throws {
         let topology = try load("""
             timing:

@@ -41,6 +41,7 @@ public final class ContainerRuntimeShell: Sendable {
     private let settings: ProcessRuntimeSettings
     private let runtime: Mutex<PodRuntime>
     private let processes = Mutex<[ContainerKey: Process]>([:])
+    private let stopped = Mutex(false)
     private let directives = DispatchQueue(label: "kubelet-runtime")
     private let probes = DispatchQueue(label: "kubelet-probes", attributes: .concurrent)
     private let probeSlots: DispatchSemaphore
@@ -60,7 +61,11 @@ public final class ContainerRuntimeShell: Sendable {
         self.send = send
         self.log = log
         self.wake = wake
-        try? FileManager.default.createDirectory(atPath: settings.rootDirectory + "/containers", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: ContainerPidFiles.directory(root: settings.rootDirectory), withIntermediateDirectories: true)
+        // Containers an earlier kubelet of this node left running are stopped, and their pods'
+        // containers start afresh. (A real kubelet adopts them from the container runtime; this
+        // runtime keeps no state a new kubelet could adopt them from.)
+        ContainerPidFiles.stopAll(root: settings.rootDirectory, log: log)
     }
 
     var nextWakeup: Nanoseconds? { runtime.withLock { $0.nextWakeup } }
@@ -75,8 +80,11 @@ public final class ContainerRuntimeShell: Sendable {
     }
 
     /// Leaves the containers running, as a kubelet that stops does (its pods are not its life);
-    /// only the queues drain.
-    func stop() { directives.sync {} }
+    /// nothing more is started, signalled or reported, and the queue drains.
+    func stop() {
+        stopped.withLock { $0 = true }
+        directives.sync {}
+    }
 
     /// Kills every container this shell started (tests and `--kill-containers-on-exit`).
     func killAll() {
@@ -88,7 +96,7 @@ public final class ContainerRuntimeShell: Sendable {
     private func execute(_ list: [RuntimeDirective]) {
         guard !list.isEmpty else { return }
         directives.async { [self] in
-            for directive in list { perform(directive) }
+            for directive in list where !stopped.withLock({ $0 }) { perform(directive) }
         }
     }
 
@@ -162,11 +170,8 @@ public final class ContainerRuntimeShell: Sendable {
     }
 
     private func pidFile(_ key: ContainerKey) -> String {
-        settings.rootDirectory + "/containers/\(key.podUID)_\(key.container)" + ContainerRuntimeShell.pidFileSuffix
+        ContainerPidFiles.directory(root: settings.rootDirectory) + "/\(key.podUID)_\(key.container)" + ContainerPidFiles.suffix
     }
-
-    /// Container pid files end with this, in `ROOT/containers/`.
-    public static let pidFileSuffix = ".pid"
 
     private func exitFile(_ key: ContainerKey) -> String {
         settings.rootDirectory + "/containers/\(key.podUID)_\(key.container).exit"

@@ -13,7 +13,7 @@ public enum BuiltinImage: Sendable, Equatable, CaseIterable {
 
     /// Repository paths under `faultline/` name the program exactly.
     static let faultlineRepositories: [(String, BuiltinImage)] = [
-        ("faultline/echo", .echo), ("faultline/sleeper", .sleeper), ("faultline/crasher", .crasher),
+        ("faultline/echo", .echo), ("faultline/http", .echo), ("faultline/sleeper", .sleeper), ("faultline/crasher", .crasher),
     ]
     /// Well-known public images, by the last component of their repository path, mapped to the
     /// program that behaves enough like them: web servers answer HTTP, base images run a shell.
