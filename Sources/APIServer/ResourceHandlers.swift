@@ -204,6 +204,9 @@ extension APIServer {
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.write(key, marked, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard let revision = outcome.revision else { return nil }
+            if context.resource.isNamespace, marked.string(at: "status.phase") == "Terminating", let name = context.target.name {
+                namespaces.noteTerminating(name, revision: revision)
+            }
             var result = marked
             result.set("metadata.resourceVersion", .string(String(revision)))
             return (result, false)

@@ -44,16 +44,6 @@ import Wire
              {"key":"node.kubernetes.io/not-ready","operator":"Exists","effect":"NoExecute","tolerationSeconds":5}]}}}}
         """#
 
-    /// Polls `condition` every 100 ms until it holds or `seconds` pass; the time it took.
-    func wait(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws -> Double {
-        let start = Date()
-        while Date().timeIntervalSince(start) < seconds {
-            if (try? condition()) == true { return Date().timeIntervalSince(start) }
-            usleep(100_000)
-        }
-        throw LiveClusterError(description: "\(what): not within \(seconds) s")
-    }
-
     func runningPods(_ client: APIClient) throws -> [JSONValue] {
         try client.list(.standard("pods"), namespace: "default", labelSelector: "app=web").items.filter {
             $0.stringMember("status", "phase") == "Running" && $0.member("metadata", "deletionTimestamp") == nil
@@ -80,26 +70,26 @@ import Wire
         for daemon in kubelets { try daemon.start() }
         for daemon in managers { try daemon.start() }
         for daemon in schedulers { try daemon.start() }
-        _ = try wait(20, "three Ready nodes") {
+        _ = try waitUntil(20, "three Ready nodes") {
             try client.list(.standard("nodes")).items.filter(NodeConditions.isReady).count == 3
         }
-        _ = try wait(10, "one leader of each pair") {
+        _ = try waitUntil(10, "one leader of each pair") {
             managers.filter(\.isLeading).count == 1 && schedulers.filter(\.isLeading).count == 1
         }
 
         _ = try client.create(.standard("deployments", group: "apps"), namespace: "default", object: try JSON.parse(Self.deployment))
         let deploymentReference = ObjectReference(.standard("deployments", group: "apps"), namespace: "default", name: "web")
-        _ = try wait(30, "3 pods running") { try runningPods(client).count == 3 }
+        _ = try waitUntil(30, "3 pods running") { try runningPods(client).count == 3 }
         let spread = Set(try runningPods(client).compactMap { $0.stringMember("spec", "nodeName") })
         #expect(spread.count == 3, "least-allocated scoring should spread 3 pods over 3 nodes: \(spread)")
-        _ = try wait(10, "the Deployment reports 3 available") {
+        _ = try waitUntil(10, "the Deployment reports 3 available") {
             try client.get(deploymentReference).intMember("status", "availableReplicas") == 3
         }
 
         // w1 goes silent: no more lease renewals or status.
         kubelets[0].stop()
         let node = ObjectReference(.standard("nodes"), namespace: nil, name: "w1")
-        let unknownAfter = try wait(15, "w1 Ready=Unknown") {
+        let unknownAfter = try waitUntil(15, "w1 Ready=Unknown") {
             try client.get(node).arrayMember("status", "conditions").contains {
                 $0.stringMember("type") == "Ready" && $0.stringMember("status") == "Unknown"
             }
@@ -109,12 +99,12 @@ import Wire
         #expect(unknownAfter <= 7.5, "w1 was marked Unknown only \(unknownAfter) s after its kubelet stopped")
         // The NoExecute taint follows on the next monitor pass (the status write and the taint
         // write of one pass would carry the same resourceVersion).
-        _ = try wait(3, "w1 tainted unreachable:NoExecute") {
+        _ = try waitUntil(3, "w1 tainted unreachable:NoExecute") {
             Taint.of(node: try client.get(node)).contains { $0.key == Taint.unreachableKey && $0.effect == .noExecute }
         }
 
         // The pod on w1 is evicted when its 5 s toleration runs out; the Deployment is whole on w2 and w3.
-        _ = try wait(30, "3 running pods on w2 and w3") {
+        _ = try waitUntil(30, "3 running pods on w2 and w3") {
             let pods = try runningPods(client)
             return pods.count == 3 && pods.allSatisfy { $0.stringMember("spec", "nodeName") != "w1" }
         }
@@ -127,9 +117,9 @@ import Wire
             return
         }
         leader.stop()
-        _ = try wait(10, "the standby controller-manager leads") { standby.isLeading }
+        _ = try waitUntil(10, "the standby controller-manager leads") { standby.isLeading }
         _ = try client.mergePatch(deploymentReference, patch: try JSON.parse(#"{"spec":{"replicas":4}}"#))
-        _ = try wait(30, "4 running pods after the failover") { try runningPods(client).count == 4 }
+        _ = try waitUntil(30, "4 running pods after the failover") { try runningPods(client).count == 4 }
         let finalCount = try runningPods(client).count
         #expect(finalCount == 4, "more pods than desired")
     }

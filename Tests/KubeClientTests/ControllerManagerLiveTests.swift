@@ -33,16 +33,6 @@ import Wire
         return settings
     }
 
-    /// Polls `condition` every 50 ms until it holds or `seconds` pass.
-    func wait(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
-        let start = Date()
-        while Date().timeIntervalSince(start) < seconds {
-            if (try? condition()) == true { return }
-            usleep(50_000)
-        }
-        throw LiveClusterError(description: "\(what): not within \(seconds) s")
-    }
-
     static func replicaSet(_ name: String, replicas: Int, namespace: String = "default") -> JSONValue {
         try! JSON.parse(#"""
             {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"\#(name)","namespace":"\#(namespace)"},
@@ -101,30 +91,30 @@ import Wire
         try kubelet.start()
         try scheduler.start()
         try manager.start()
-        try wait(20, "node w1 Ready") { try client.list(.standard("nodes")).items.filter(NodeConditions.isReady).count == 1 }
+        try waitUntil(20, "node w1 Ready") { try client.list(.standard("nodes")).items.filter(NodeConditions.isReady).count == 1 }
 
         // Endpoints: the ready pods' IPs under the Service's name; none for a Service without a selector.
         _ = try client.create(Self.replicaSets, namespace: "default", object: Self.replicaSet("web", replicas: 2))
         _ = try client.create(Self.services, namespace: "default", object: Self.service("web", selector: "web"))
         _ = try client.create(Self.services, namespace: "default", object: Self.service("manual", selector: nil))
-        try wait(15, "2 web pods running with IPs") { try runningIPs(client, app: "web").count == 2 }
+        try waitUntil(15, "2 web pods running with IPs") { try runningIPs(client, app: "web").count == 2 }
         let ips = try runningIPs(client, app: "web")
-        try wait(5, "Endpoints web lists \(ips)") { try endpointIPs(client, "web") == ips }
+        try waitUntil(5, "Endpoints web lists \(ips)") { try endpointIPs(client, "web") == ips }
         let webEndpoints = try client.get(ObjectReference(Self.endpoints, namespace: "default", name: "web"))
         #expect(webEndpoints.arrayMember("subsets").first?.arrayMember("ports").first
             == (try JSON.parse(#"{"name":"web","port":8080,"protocol":"TCP"}"#)), "the named target port resolves to the container's")
 
         // Background delete (kubectl's default): the ReplicaSet goes at once, the collector deletes its pods.
         _ = try client.delete(ObjectReference(Self.replicaSets, namespace: "default", name: "web"))
-        try wait(10, "the web pods collected") { try pods(client, app: "web").isEmpty }
-        try wait(5, "Endpoints web emptied") { try endpointIPs(client, "web").isEmpty }
+        try waitUntil(10, "the web pods collected") { try pods(client, app: "web").isEmpty }
+        try waitUntil(5, "Endpoints web emptied") { try endpointIPs(client, "web").isEmpty }
 
         // Foreground: the ReplicaSet waits, marked, until the collector has deleted its pods.
         _ = try client.create(Self.replicaSets, namespace: "default", object: Self.replicaSet("front", replicas: 1))
-        try wait(15, "the front pod running") { try runningIPs(client, app: "front").count == 1 }
+        try waitUntil(15, "the front pod running") { try runningIPs(client, app: "front").count == 1 }
         let front = ObjectReference(Self.replicaSets, namespace: "default", name: "front")
         _ = try client.delete(front, options: DeleteOptions(propagationPolicy: "Foreground"))
-        try wait(10, "the foreground delete finished") { isGone(client, front) }
+        try waitUntil(10, "the foreground delete finished") { isGone(client, front) }
         #expect(try pods(client, app: "front").isEmpty, "a foreground delete finishes only after the dependents are gone")
         let manual = Result { () throws(APIError) in try client.get(ObjectReference(Self.endpoints, namespace: "default", name: "manual")) }
         if case .failure(let error) = manual { #expect(error.isNotFound) } else { Issue.record("a Service without a selector got Endpoints") }
@@ -134,10 +124,10 @@ import Wire
         _ = try client.create(Self.replicaSets, namespace: "shop", object: Self.replicaSet("cart", replicas: 2, namespace: "shop"))
         _ = try client.create(Self.services, namespace: "shop", object: Self.service("cart", selector: "cart", namespace: "shop"))
         _ = try client.create(Self.configMaps, namespace: "shop", object: try JSON.parse(#"{"metadata":{"name":"settings"},"data":{"a":"b"}}"#))
-        try wait(15, "the cart pods running") {
+        try waitUntil(15, "the cart pods running") {
             try pods(client, app: "cart", namespace: "shop").filter { $0.stringMember("status", "phase") == "Running" }.count == 2
         }
-        try wait(5, "Endpoints shop/cart") {
+        try waitUntil(5, "Endpoints shop/cart") {
             try client.get(ObjectReference(Self.endpoints, namespace: "shop", name: "cart")).arrayMember("subsets").count == 1
         }
         let shop = ObjectReference(Self.namespaces, namespace: nil, name: "shop")
@@ -148,7 +138,7 @@ import Wire
             try client.create(Self.configMaps, namespace: "shop", object: try! JSON.parse(#"{"metadata":{"name":"late"}}"#))
         }
         if case .failure(let error) = refused { #expect(error.code == 403, "\(error)") } else { Issue.record("a create in a Terminating namespace was taken") }
-        try wait(15, "namespace shop gone") { isGone(client, shop) }
+        try waitUntil(15, "namespace shop gone") { isGone(client, shop) }
         for resource in NamespaceController.contentResources {
             #expect(try client.list(resource, namespace: "shop").items.isEmpty, "\(resource.qualifiedName) left in the deleted namespace")
         }

@@ -143,6 +143,18 @@ func eventually(_ timeout: Nanoseconds = 10 * Time.second, _ condition: () -> Bo
     return condition()
 }
 
+/// Polls `condition` every 50 ms until it holds (a throw counts as not yet) or `seconds` pass;
+/// how long it took, or an error naming `what` did not happen.
+@discardableResult
+func waitUntil(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws -> Double {
+    let start = Date()
+    while Date().timeIntervalSince(start) < seconds {
+        if (try? condition()) == true { return Date().timeIntervalSince(start) }
+        usleep(50_000)
+    }
+    throw LiveClusterError(description: "\(what): not within \(seconds) s")
+}
+
 /// A thread-safe list of what handlers saw, for the tests to read.
 final class Recorder<Element: Sendable>: Sendable {
     private let items = Mutex<[Element]>([])

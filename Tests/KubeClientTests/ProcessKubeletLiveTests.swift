@@ -35,15 +35,6 @@ import Wire
             """#)
     }
 
-    func wait(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
-        let start = Date()
-        while Date().timeIntervalSince(start) < seconds {
-            if (try? condition()) == true { return }
-            usleep(100_000)
-        }
-        throw LiveClusterError(description: "\(what): not within \(seconds) s")
-    }
-
     func container(_ pod: JSONValue) -> JSONValue? { pod.arrayMember("status", "containerStatuses").first }
 
     func isReady(_ pod: JSONValue) -> Bool {
@@ -79,7 +70,7 @@ import Wire
              "readinessProbe":{"httpGet":{"path":"/ready","port":"http"},"periodSeconds":1},
              "livenessProbe":{"httpGet":{"path":"/healthz","port":8080},"periodSeconds":1,"failureThreshold":2}}
             """#))
-        try wait(20, "web Running and Ready") {
+        try waitUntil(20, "web Running and Ready") {
             let web = try client.get(reference("web"))
             return web.stringMember("status", "phase") == "Running" && isReady(web)
         }
@@ -92,7 +83,7 @@ import Wire
         // Its liveness endpoint starts failing: the kubelet restarts the container.
         #expect(try echo.get("/fail-health", timeout: 2 * Time.second).status == 200)
         echo.disconnect()
-        try wait(20, "web restarted after its liveness probe failed") {
+        try waitUntil(20, "web restarted after its liveness probe failed") {
             let web = try client.get(reference("web"))
             return container(web)?.member("restartCount") == .integer(1) && isReady(web)
         }
@@ -109,20 +100,20 @@ import Wire
         echo.disconnect()
         kubelet = makeKubelet()
         try kubelet.start()
-        try wait(20, "web served by a new container under the new kubelet, at the same address") {
+        try waitUntil(20, "web served by a new container under the new kubelet, at the same address") {
             let web = try client.get(reference("web"))
             guard let newPid = readPid(), newPid != oldPid, isReady(web), web.stringMember("status", "podIP") == podIP else { return false }
             defer { echo.disconnect() }
             return (try? echo.get("/", timeout: Time.second).text) == "web\n"
         }
-        try wait(5, "the container the first kubelet left gone (and reaped)") { kill(oldPid, 0) != 0 }
+        try waitUntil(5, "the container the first kubelet left gone (and reaped)") { kill(oldPid, 0) != 0 }
 
         // A crasher: restarted again and again, with CrashLoopBackOff between restarts.
         _ = try client.create(.standard("pods"), namespace: "default", object: pod("crash", #"""
             {"name":"crash","image":"faultline/crasher","env":[{"name":"CRASH_AFTER","value":"200ms"}]}
             """#))
         var sawBackOff = false
-        try wait(30, "crash restarted twice, in CrashLoopBackOff between") {
+        try waitUntil(30, "crash restarted twice, in CrashLoopBackOff between") {
             let crash = try client.get(reference("crash"))
             if container(crash)?.stringMember("state", "waiting", "reason") == "CrashLoopBackOff" { sawBackOff = true }
             guard case .integer(let restarts) = container(crash)?.member("restartCount") ?? .null else { return false }
@@ -134,7 +125,7 @@ import Wire
 
         // An image Faultline does not have: ErrImagePull or ImagePullBackOff, and the pod stays Pending.
         _ = try client.create(.standard("pods"), namespace: "default", object: pod("missing", #"{"name":"app","image":"example.com/nope:1"}"#))
-        try wait(15, "missing shows an image pull error") {
+        try waitUntil(15, "missing shows an image pull error") {
             let missing = try client.get(reference("missing"))
             let reason = container(missing)?.stringMember("state", "waiting", "reason")
             return missing.stringMember("status", "phase") == "Pending" && (reason == "ErrImagePull" || reason == "ImagePullBackOff")
@@ -144,11 +135,11 @@ import Wire
         _ = try client.create(.standard("pods"), namespace: "default", object: pod("job", #"""
             {"name":"job","image":"busybox","command":["sh","-c","exit 0"]}
             """#, restartPolicy: "Never"))
-        try wait(15, "job Succeeded") { try client.get(reference("job")).stringMember("status", "phase") == "Succeeded" }
+        try waitUntil(15, "job Succeeded") { try client.get(reference("job")).stringMember("status", "phase") == "Succeeded" }
 
         // A graceful delete: SIGTERM reaches the echo server, it exits 0, the kubelet removes the pod.
         _ = try client.delete(reference("web"))
-        try wait(15, "web deleted") {
+        try waitUntil(15, "web deleted") {
             do throws(APIError) { _ = try client.get(reference("web")); return false } catch where error.isNotFound { return true }
         }
         let exitStatus = try String(contentsOfFile: root + "/containers/\(uid)_web.exit", encoding: .utf8)

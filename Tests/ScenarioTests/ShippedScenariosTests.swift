@@ -29,7 +29,7 @@ enum ShippedScenarios {
             "etcd-leader-isolation", "etcd-minority-partition", "etcd-majority-partition", "etcd-bridge-partition",
             "etcd-leader-oneway-cut", "etcd-leader-kill9", "etcd-rolling-restart", "etcd-leader-pause", "etcd-leader-latency",
             "etcd-clock-skew", "etcd-swizzle-clog", "etcd-wipe-rejoin", "etcd-random-mix",
-            "k8s-worker-partition", "k8s-kubelet-kill", "k8s-controller-failover",
+            "k8s-worker-partition", "k8s-kubelet-kill", "k8s-controller-failover", "k8s-process-worker-partition",
         ] {
             #expect(names.contains(name + ".yaml"), "Chaos/\(name).yaml exists")
         }
