@@ -126,10 +126,19 @@ public enum Socket {
     public static let sourceAddressVariable = "FAULTLINE_SOURCE_ADDRESS"
     static let processSourceAddress: String? = getenv(sourceAddressVariable).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
 
-    public static func connect(_ endpoint: Endpoint, from source: String? = nil, timeout: Nanoseconds) throws(NetError) -> Int32 {
+    /// `mark` (when not 0) sets the socket's firewall mark (SO_MARK, which needs CAP_NET_ADMIN)
+    /// before it dials, for policy routing: the fault proxy marks its dials to pods.
+    public static func connect(_ endpoint: Endpoint, from source: String? = nil, mark: UInt32 = 0, timeout: Nanoseconds) throws(NetError) -> Int32 {
         let source = source ?? processSourceAddress
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", endpoint.description) }
+        if mark != 0 {
+            guard setMark(fd, mark) else {
+                let code = errno
+                close(fd)
+                throw .system("setsockopt SO_MARK \(mark) for", endpoint.description, errno: code)
+            }
+        }
         if let source {
             var local = Endpoint(host: source, port: 0).socketAddress()
             guard inet_pton(AF_INET, source, &local.sin_addr) == 1 else {
@@ -173,6 +182,12 @@ public enum Socket {
         _ = fcntl(fd, F_SETFL, flags & ~Int32(O_NONBLOCK))
         setNoDelay(fd)
         return fd
+    }
+
+    /// Sets the socket's firewall mark (SO_MARK); false when the kernel refuses (no CAP_NET_ADMIN).
+    public static func setMark(_ fd: Int32, _ mark: UInt32) -> Bool {
+        var value = mark
+        return setsockopt(fd, SOL_SOCKET, SO_MARK, &value, socklen_t(MemoryLayout<UInt32>.size)) == 0
     }
 
     public static func setNoDelay(_ fd: Int32) {

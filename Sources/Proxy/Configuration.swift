@@ -1,8 +1,11 @@
-//! What the proxy relays: routes to each host, the addresses each host dials from, and limits.
-//! Read from the daemon's JSON file (schema in docs/proxy.md):
+//! What the proxy relays: routes to each host, the addresses each host dials from, each host's
+//! pod network and the pod ports, and limits. Read from the daemon's JSON file (schema in
+//! docs/proxy.md):
 //!
 //!     {"hosts": {"etcd-1": {"addresses": ["10.200.1.2"],
-//!                           "routes": [{"listen": "10.200.255.1:2379", "target": "10.200.1.2:2379"}]}},
+//!                           "routes": [{"listen": "10.200.255.1:2379", "target": "10.200.1.2:2379"}],
+//!                           "pod_network": "10.244.1.0/24"}},
+//!      "pods": {"ports": [80, 8080], "mark": 1},
 //!      "limits": {"connections_max": 4096}, "seed": 1}
 
 import Base
@@ -23,11 +26,38 @@ public struct Route: Equatable, Sendable {
     public var host: HostName
     public var listen: Endpoint
     public var target: Endpoint
+    /// The firewall mark (SO_MARK) of the socket that dials `target`; 0 dials unmarked. Pod
+    /// traffic is marked so that the switch's policy routing sends it to the pod's host instead
+    /// of back into the switch, where every pod address is local.
+    public var mark: UInt32
 
-    public init(host: HostName, listen: Endpoint, target: Endpoint) {
+    public init(host: HostName, listen: Endpoint, target: Endpoint, mark: UInt32 = 0) {
         self.host = host
         self.listen = listen
         self.target = target
+        self.mark = mark
+    }
+}
+
+/// Pod-to-pod traffic between hosts: the ports the proxy accepts it on (for any pod address),
+/// each host's pod network, and the mark of the sockets that carry it.
+public struct PodTraffic: Equatable, Sendable {
+    /// Ports a pod listener accepts on, for every local address (0: a port the kernel picks, for
+    /// tests). Invariant: no route listens on one of them.
+    public var ports: [UInt16]
+    public var networks: PodNetworks
+    /// The firewall mark of upstream dials and of every listener (0: none). Listeners are marked
+    /// too because a connection accepted from a pod address must answer through the pod's host,
+    /// and the kernel routes a listener's SYN-ACK and its accepted sockets by the listener's mark.
+    public var mark: UInt32
+
+    public static let portsDefault: [UInt16] = [80, 8080]
+    public static let markDefault: UInt32 = 1
+
+    public init(ports: [UInt16] = portsDefault, networks: PodNetworks, mark: UInt32 = markDefault) {
+        self.ports = ports
+        self.networks = networks
+        self.mark = mark
     }
 }
 
@@ -68,13 +98,21 @@ public struct ProxyConfiguration: Equatable, Sendable {
     public var limits = ProxyLimits()
     /// Seeds the draws of rules with a probability (each connection derives its own stream).
     public var seed: UInt64 = 1
+    /// Pod traffic between hosts; nil relays none (loopback mode has no pod listeners: its pods
+    /// share the one `lo` and reach each other directly).
+    public var pods: PodTraffic?
 
-    public init(routes: [Route] = [], sources: [String: HostName] = [:], hosts: [HostName]? = nil, limits: ProxyLimits = ProxyLimits(), seed: UInt64 = 1) {
+    public init(routes: [Route] = [], sources: [String: HostName] = [:], hosts: [HostName]? = nil, limits: ProxyLimits = ProxyLimits(),
+        seed: UInt64 = 1, pods: PodTraffic? = nil)
+    {
         self.routes = routes
         self.sources = sources
-        self.hosts = hosts ?? Array(Set(routes.map(\.host) + sources.values)).sorted()
+        let podHosts: [HostName] = pods?.networks.entries.map(\.host) ?? []
+        let named: Set<HostName> = Set(routes.map(\.host)).union(sources.values).union(podHosts)
+        self.hosts = hosts ?? named.sorted()
         self.limits = limits
         self.seed = seed
+        self.pods = pods
     }
 
     public func validate() throws(ProxyError) {
@@ -85,6 +123,23 @@ public struct ProxyConfiguration: Equatable, Sendable {
             guard listens.insert(route.listen).inserted || route.listen.port == 0 else {
                 throw ProxyError("two routes listen on \(route.listen)")
             }
+        }
+        if let pods { try validate(pods) }
+    }
+
+    /// A pod listener accepts on 0.0.0.0, which the kernel will not bind next to a listener on a
+    /// particular address with the same port: a pod port must be one no route uses.
+    private func validate(_ pods: PodTraffic) throws(ProxyError) {
+        guard !pods.networks.isEmpty else { throw ProxyError("pods: no host has a pod_network") }
+        var seen: Set<UInt16> = []
+        for port in pods.ports where port != 0 {
+            guard seen.insert(port).inserted else { throw ProxyError("pods.ports: \(port) is listed twice") }
+            if let route = routes.first(where: { $0.listen.port == port }) {
+                throw ProxyError("pods.ports: \(port) is also the port of \(route.host)'s route on \(route.listen); a pod port must be one no route uses")
+            }
+        }
+        for entry in pods.networks.entries where !hosts.contains(entry.host) {
+            throw ProxyError("pod network \(entry.network) belongs to \(entry.host), which is not a host")
         }
     }
 
@@ -97,17 +152,24 @@ public struct ProxyConfiguration: Equatable, Sendable {
             throw ProxyError("not JSON: \(error)")
         }
         guard case .object(let root) = value else { throw ProxyError("the configuration must be a JSON object") }
-        for key in root.keys where !["hosts", "limits", "seed"].contains(key) {
-            throw ProxyError("unknown member \"\(key)\" (expected hosts, limits, seed)")
+        for key in root.keys where !["hosts", "pods", "limits", "seed"].contains(key) {
+            throw ProxyError("unknown member \"\(key)\" (expected hosts, pods, limits, seed)")
         }
         guard case .object(let hosts)? = root["hosts"], hosts.count > 0 else {
             throw ProxyError("\"hosts\" must be an object naming each host, like {\"etcd-1\": {\"addresses\": [...], \"routes\": [...]}}")
         }
         var configuration = ProxyConfiguration()
+        var podNetworks: [PodNetworks.Entry] = []
         for (host, entry) in hosts.members {
             try readHost(host, entry, into: &configuration)
+            if let network = try readPodNetwork(host, entry) { podNetworks.append(PodNetworks.Entry(host: host, network: network)) }
         }
         configuration.hosts = hosts.keys.sorted()
+        if let pods = root["pods"] {
+            configuration.pods = try readPods(pods, networks: podNetworks)
+        } else if let first = podNetworks.first {
+            throw ProxyError("hosts.\(first.host).pod_network is set but \"pods\" is missing: name the pod ports, like \"pods\": {\"ports\": [80, 8080]}")
+        }
         if let limits = root["limits"] { configuration.limits = try readLimits(limits) }
         if let seed = root["seed"] {
             guard case .integer(let number) = seed, number >= 0 else { throw ProxyError("\"seed\" must be a non-negative integer") }
@@ -120,8 +182,8 @@ public struct ProxyConfiguration: Equatable, Sendable {
     private static func readHost(_ host: String, _ entry: JSONValue, into configuration: inout ProxyConfiguration) throws(ProxyError) {
         guard !host.isEmpty, host != anyHost else { throw ProxyError("'\(host)' cannot name a host") }
         guard case .object(let object) = entry else { throw ProxyError("hosts.\(host) must be an object") }
-        for key in object.keys where !["addresses", "routes"].contains(key) {
-            throw ProxyError("hosts.\(host): unknown member \"\(key)\" (expected addresses, routes)")
+        for key in object.keys where !["addresses", "routes", "pod_network"].contains(key) {
+            throw ProxyError("hosts.\(host): unknown member \"\(key)\" (expected addresses, routes, pod_network)")
         }
         if let addresses = object["addresses"] {
             guard case .array(let items) = addresses else { throw ProxyError("hosts.\(host).addresses must be a list of IPv4 addresses") }
@@ -146,6 +208,42 @@ public struct ProxyConfiguration: Equatable, Sendable {
             } catch {
                 throw ProxyError("hosts.\(host).routes: \(error.message)")
             }
+        }
+    }
+
+    private static func readPodNetwork(_ host: String, _ entry: JSONValue) throws(ProxyError) -> IPv4Network? {
+        guard let value = entry["pod_network"] else { return nil }
+        guard case .string(let text) = value, let network = IPv4Network(parsing: text) else {
+            throw ProxyError("hosts.\(host).pod_network: \(JSON.serialize(value)) is not an IPv4 network like \"10.244.1.0/24\" (host bits zero)")
+        }
+        return network
+    }
+
+    private static func readPods(_ value: JSONValue, networks: [PodNetworks.Entry]) throws(ProxyError) -> PodTraffic {
+        guard case .object(let object) = value else { throw ProxyError("\"pods\" must be an object like {\"ports\": [80, 8080], \"mark\": 1}") }
+        var ports = PodTraffic.portsDefault
+        var mark = PodTraffic.markDefault
+        for (key, member) in object.members {
+            switch (key, member) {
+            case ("ports", .array(let items)):
+                ports = []
+                for item in items {
+                    guard case .integer(let number) = item, (0...65535).contains(number) else {
+                        throw ProxyError("pods.ports: \(JSON.serialize(item)) is not a port (0...65535)")
+                    }
+                    ports.append(UInt16(number))
+                }
+            case ("mark", .integer(let number)):
+                guard (0...Int64(UInt32.max)).contains(number) else { throw ProxyError("pods.mark: \(number) is not a 32-bit mark") }
+                mark = UInt32(number)
+            default:
+                throw ProxyError("pods: unknown or mistyped member \"\(key)\" (ports: a list of ports; mark: an integer)")
+            }
+        }
+        do {
+            return PodTraffic(ports: ports, networks: try PodNetworks(networks), mark: mark)
+        } catch {
+            throw ProxyError(error.message)
         }
     }
 

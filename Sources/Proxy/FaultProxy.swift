@@ -7,6 +7,12 @@
 //! no lock and allocates nothing: it compares the table's version (an atomic) with the one its
 //! policy came from, and only recomputes the policy when they differ.
 //!
+//! Pod traffic (namespace mode): one more thread accepts on each pod port, for every address of
+//! the switch namespace, where the whole pod supernet is local. A connection's destination host
+//! is the one whose pod network holds the address it was sent to, its source host is found as
+//! for service traffic, and from there it is relayed like any other connection, to the same pod
+//! address and port, by a marked socket that the switch's policy routing sends to that host.
+//!
 //! A change to the rules takes effect on open connections at once: a blackholed direction holds
 //! the next chunk it reads (the kernel buffers the rest, so the sender stalls as in a real
 //! partition) until the table changes again; a reject rule resets both sides of every open
@@ -43,6 +49,12 @@ public final class FaultProxy: @unchecked Sendable {
     private let registry: Mutex<Registry>
 
     let unknownSourceConnections = Atomic<Int>(0)
+    /// Accepted on a pod port but sent to an address no pod network holds (reset).
+    let podConnectionsUnrouted = Atomic<Int>(0)
+    /// Accepted on a pod port from an address no host claims (reset; see `PodConnectionDecision`).
+    let podConnectionsUnknownSource = Atomic<Int>(0)
+    /// Accepted on a pod port for a pod address of the caller's own host (reset).
+    let podConnectionsOwnHost = Atomic<Int>(0)
     /// Relay threads polling before they block (at most two; see `Relay.spinIfWorthIt`).
     let spinners = Atomic<Int>(0)
     let connectionsOverLimit = Atomic<Int>(0)
@@ -50,6 +62,8 @@ public final class FaultProxy: @unchecked Sendable {
     private var listeners: [Int32] = []
     /// The endpoint each route listens on (with the port the kernel chose for port 0).
     public private(set) var listening: [Endpoint] = []
+    /// The endpoint each pod port listens on (0.0.0.0, with the port the kernel chose for 0).
+    public private(set) var podListening: [Endpoint] = []
     private var housekeeper: Thread?
 
     public init(configuration: ProxyConfiguration, log: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -64,25 +78,53 @@ public final class FaultProxy: @unchecked Sendable {
     public func start() throws(ProxyError) {
         try configuration.validate()
         Socket.ignoreBrokenPipes()
-        for route in configuration.routes {
-            do {
-                let listener = try Socket.listen(route.listen)
+        // Service listeners bind their own address; pod listeners bind 0.0.0.0, because a socket
+        // cannot bind an address range and the connections they take are sent to any pod address
+        // (local in the switch by one `local 10.244.0.0/16` route). The kernel refuses a wildcard
+        // bind next to a listener on the same port at a particular address (EADDRINUSE, even with
+        // SO_REUSEADDR), so pod ports are ports no route uses (`validate`); the alternatives —
+        // one socket per pod address (IP_FREEBIND: 254 listeners and threads per host and port),
+        // or SO_REUSEPORT on every listener so that the exact address wins the lookup — cost far
+        // more or rely on the kernel's lookup order.
+        let podPorts = configuration.pods?.ports ?? []
+        let endpoints = configuration.routes.map(\.listen) + podPorts.map { Endpoint(host: "0.0.0.0", port: $0) }
+        let owners = configuration.routes.map { "for \($0.host)" } + podPorts.map { _ in "for pod traffic" }
+        let mark = configuration.pods?.mark ?? 0
+        for (endpoint, owner) in zip(endpoints, owners) {
+            do throws(ProxyError) {
+                let listener: Int32
+                do { listener = try Socket.listen(endpoint) } catch { throw ProxyError("cannot listen \(owner): \(error.message)") }
                 listeners.append(listener)
-                listening.append(Endpoint(host: route.listen.host, port: Socket.localPort(listener)))
+                // Marked so that answers to a caller dialling from a pod address go to its host
+                // (see `PodTraffic.mark`); accepted sockets inherit the mark.
+                guard mark == 0 || Socket.setMark(listener, mark) else {
+                    throw ProxyError("cannot mark the listener on \(endpoint) with \(mark) (SO_MARK needs CAP_NET_ADMIN): \(String(cString: strerror(errno)))")
+                }
             } catch {
                 for listener in listeners { close(listener) }
                 listeners = []
-                throw ProxyError("cannot listen for \(route.host): \(error.message)")
+                throw error
             }
         }
+        listening = zip(configuration.routes, listeners).map { Endpoint(host: $0.listen.host, port: Socket.localPort($1)) }
+        podListening = listeners.dropFirst(configuration.routes.count).map { Endpoint(host: "0.0.0.0", port: Socket.localPort($0)) }
         for (index, route) in configuration.routes.enumerated() {
             let listener = listeners[index]
             let endpoint = listening[index]
             spawn("proxy-accept") { [self] in acceptLoop(listener, route: route, endpoint: endpoint) }
         }
+        if let pods = configuration.pods {
+            for (listener, endpoint) in zip(listeners.dropFirst(configuration.routes.count), podListening) {
+                spawn("proxy-accept-pods") { [self] in podAcceptLoop(listener, pods: pods, endpoint: endpoint) }
+            }
+        }
         spawn("proxy-expiry") { [self] in expiryLoop() }
         for (index, route) in configuration.routes.enumerated() {
             log("relaying \(listening[index]) -> \(route.host) at \(route.target)")
+        }
+        if let pods = configuration.pods {
+            let networks = pods.networks.entries.map { "\($0.network) \($0.host)" }.joined(separator: ", ")
+            log("relaying pod traffic on \(podListening.map(\.description).joined(separator: ", ")) to \(networks), mark \(pods.mark)")
         }
     }
 
@@ -227,39 +269,83 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
+    /// The host a caller is, by its address: the one that claims it, else the one whose pod
+    /// network holds it (a pod dialling from its own address); nil for anyone else.
+    func sourceHost(of peer: String) -> HostName? {
+        configuration.pods?.networks.sourceHost(of: peer, sources: configuration.sources) ?? configuration.sources[peer]
+    }
+
     private func acceptLoop(_ listener: Int32, route: Route, endpoint: Endpoint) {
         while let (fd, peer) = ProxySocket.accept(listener) {
             let source: HostName
-            if let known = configuration.sources[peer] {
+            if let known = sourceHost(of: peer) {
                 source = known
             } else {
                 source = peer
                 unknownSourceConnections.add(1, ordering: .relaxed)
             }
-            let forward = counters(Link(from: source, to: route.host))
-            let backward = counters(forward.link.reversed)
-            forward.add(.connectionsAccepted)
-            let connection = registry.withLock { state -> Connection? in
-                guard !state.stopping, state.connections.count < configuration.limits.connectionsMax else { return nil }
-                let connection = Connection(proxy: self, id: state.nextID, client: fd, route: route, source: source,
-                    forward: forward, backward: backward)
-                state.nextID += 1
-                state.connections[connection.id] = connection
-                return connection
-            }
-            guard let connection else {
-                if registry.withLock({ $0.stopping }) {
-                    close(fd)
-                    break
-                }
-                connectionsOverLimit.add(1, ordering: .relaxed)
-                ProxySocket.setResetOnClose(fd)
-                close(fd)
-                continue
-            }
-            forward.add(.connectionsOpen)
-            spawn("proxy-relay") { connection.run() }
+            guard admit(fd, source: source, route: route) else { break }
         }
+    }
+
+    /// Accepts connections to any pod address on one pod port: `PodNetworks.decide` names the
+    /// link, and the connection is relayed to the address and port it was sent to.
+    private func podAcceptLoop(_ listener: Int32, pods: PodTraffic, endpoint: Endpoint) {
+        while let (fd, peer) = ProxySocket.accept(listener) {
+            let destination = ProxySocket.localAddress(fd)
+            switch pods.networks.decide(peer: peer, destination: destination, sources: configuration.sources) {
+            case .relay(let source, let host):
+                let route = Route(host: host, listen: endpoint, target: Endpoint(host: destination, port: endpoint.port), mark: pods.mark)
+                guard admit(fd, source: source, route: route) else { return }
+            case .notAPodAddress:
+                refuse(fd, counting: podConnectionsUnrouted,
+                    "no pod network holds \(destination) (from \(peer), port \(endpoint.port); see pod_connections_unrouted)")
+            case .unknownSource:
+                refuse(fd, counting: podConnectionsUnknownSource,
+                    "no host claims \(peer) (to pod \(destination):\(endpoint.port); see pod_connections_unknown_source)")
+            case .ownHost(let host):
+                refuse(fd, counting: podConnectionsOwnHost,
+                    "\(peer) and \(destination):\(endpoint.port) are both \(host)'s, whose own lo answers for its pods (see pod_connections_own_host)")
+            }
+        }
+    }
+
+    /// Resets a pod-port connection the proxy will not relay, counts it, and logs the first of
+    /// its kind (a caller retrying in a loop must not flood the log).
+    private func refuse(_ fd: Int32, counting counter: borrowing Atomic<Int>, _ why: @autoclosure () -> String) {
+        if counter.wrappingAdd(1, ordering: .relaxed).newValue == 1 { log("reset a pod connection: \(why()) (logged once)") }
+        ProxySocket.setResetOnClose(fd)
+        close(fd)
+    }
+
+    /// Registers an accepted connection on the link `source -> route.host` and starts relaying
+    /// it; resets it when `connectionsMax` are open. False when the proxy is stopping (the
+    /// descriptor is closed and the accept loop should end).
+    private func admit(_ fd: Int32, source: HostName, route: Route) -> Bool {
+        let forward = counters(Link(from: source, to: route.host))
+        let backward = counters(forward.link.reversed)
+        forward.add(.connectionsAccepted)
+        let connection = registry.withLock { state -> Connection? in
+            guard !state.stopping, state.connections.count < configuration.limits.connectionsMax else { return nil }
+            let connection = Connection(proxy: self, id: state.nextID, client: fd, route: route, source: source,
+                forward: forward, backward: backward)
+            state.nextID += 1
+            state.connections[connection.id] = connection
+            return connection
+        }
+        guard let connection else {
+            if registry.withLock({ $0.stopping }) {
+                close(fd)
+                return false
+            }
+            connectionsOverLimit.add(1, ordering: .relaxed)
+            ProxySocket.setResetOnClose(fd)
+            close(fd)
+            return true
+        }
+        forward.add(.connectionsOpen)
+        spawn("proxy-relay") { connection.run() }
+        return true
     }
 
     /// Called by the last thread of a connection: forget it, then close its sockets (in that
@@ -273,6 +359,12 @@ public final class FaultProxy: @unchecked Sendable {
     public var connectionCount: Int { registry.withLock { $0.connections.count } }
     /// Connections from addresses no host claims (relayed, and named by their address).
     public var unknownSourceCount: Int { unknownSourceConnections.load(ordering: .relaxed) }
+    /// Pod-port connections reset because no pod network holds the address they were sent to.
+    public var podUnroutedCount: Int { podConnectionsUnrouted.load(ordering: .relaxed) }
+    /// Pod-port connections reset because no host claims their source address.
+    public var podUnknownSourceCount: Int { podConnectionsUnknownSource.load(ordering: .relaxed) }
+    /// Pod-port connections reset because they were for a pod address of the caller's own host.
+    public var podOwnHostCount: Int { podConnectionsOwnHost.load(ordering: .relaxed) }
     /// Connections reset on accept because `connectionsMax` were open.
     public var overLimitCount: Int { connectionsOverLimit.load(ordering: .relaxed) }
 
@@ -293,6 +385,9 @@ public final class FaultProxy: @unchecked Sendable {
             "connections_open": .integer(Int64(connectionCount)),
             "unknown_source_connections": .integer(Int64(unknownSourceConnections.load(ordering: .relaxed))),
             "connections_over_limit": .integer(Int64(connectionsOverLimit.load(ordering: .relaxed))),
+            "pod_connections_unrouted": .integer(Int64(podConnectionsUnrouted.load(ordering: .relaxed))),
+            "pod_connections_unknown_source": .integer(Int64(podConnectionsUnknownSource.load(ordering: .relaxed))),
+            "pod_connections_own_host": .integer(Int64(podConnectionsOwnHost.load(ordering: .relaxed))),
             "links": .array(links),
         ])
     }

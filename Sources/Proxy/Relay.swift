@@ -206,7 +206,7 @@ final class Connection: @unchecked Sendable {
         }
         let server: Int32
         do throws(NetError) {
-            server = try Socket.connect(route.target, timeout: proxy.configuration.limits.dialTimeout)
+            server = try Socket.connect(route.target, mark: route.mark, timeout: proxy.configuration.limits.dialTimeout)
         } catch {
             forward.counters.add(.dialFailures)
             proxy.log("dial \(route.host) at \(route.target) for \(source) failed: \(error.message)")

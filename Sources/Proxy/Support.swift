@@ -83,6 +83,18 @@ enum ProxySocket {
         }
     }
 
+    /// The IPv4 address an accepted connection was sent to (getsockname): for a listener on
+    /// 0.0.0.0, the original destination.
+    static func localAddress(_ fd: Int32) -> String {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        // A socket we just accepted always has a name; "0.0.0.0" (no pod holds it) if not.
+        return named == 0 ? ipv4Text(address.sin_addr) : "0.0.0.0"
+    }
+
     static func ipv4Text(_ address: in_addr) -> String {
         var copy = address
         var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))

@@ -52,10 +52,19 @@ public enum Namespaces {
                 try ip(["-n", plan.namespace(host), "-batch", "-"], input: plan.hostCommands(host).joined(separator: "\n") + "\n")
             }
             try ip(["-n", plan.switchNamespace, "-batch", "-"], input: plan.switchCommands().joined(separator: "\n") + "\n")
+            for setting in plan.switchSettings() { try write(setting, in: plan.switchNamespace) }
         } catch {
             destroy(plan)
             throw error
         }
+    }
+
+    /// Writes a /proc/sys setting inside a namespace: /proc/sys/net shows the namespace of the
+    /// process that opens it, so a shell run by `ip netns exec` writes it (the value on stdin).
+    static func write(_ setting: NetworkPlan.KernelSetting, in namespace: String) throws(NamespaceError) {
+        precondition(namespace.hasPrefix("fl-"), "refusing to change namespace '\(namespace)': not one of ours")
+        precondition(!setting.key.contains(".."), "kernel setting '\(setting.key)' leaves /proc/sys")
+        try ip(["netns", "exec", namespace, "/bin/sh", "-c", "cat > \"$0\"", "/proc/sys/" + setting.key], input: setting.value + "\n")
     }
 
     /// Removes the plan's namespaces and links, whatever state they are in (missing ones are fine).

@@ -11,6 +11,23 @@
 //!
 //! The switch namespace does not forward packets, so the only way between hosts is the proxy.
 //!
+//! Pods: host i's pods get addresses from 10.244.i.0/24 (the kubelet's `--pod-cidr`, the
+//! topology's `{{pod_cidr}}`), each a /32 on `lo` inside host i's namespace, so pods on one host
+//! reach each other there, never leaving it, as in Kubernetes. Another host sends to a pod address
+//! by its default route, into the switch namespace, where:
+//!
+//!   - `local 10.244.0.0/16 dev lo` makes every pod address local (AnyIP), so the connection
+//!     ends in the proxy's pod listener, which dials the same address and port, marked;
+//!   - `fwmark 0x1 lookup 100` (priority 100, ahead of the `local` table, whose rule moves from
+//!     priority 0 to 32765 in this namespace only) sends marked sockets by table 100, which holds
+//!     `10.244.i.0/24 via <host i's real address>`: host i answers for its `lo` addresses;
+//!   - `accept_local` lets in the pods' answers, whose source addresses are local here (the
+//!     kernel drops such packets as martians otherwise; checked by hand, see `switchSettings`).
+//!
+//! The root namespace (host `client`) gets no route to pods: every cluster uses 10.244.0.0/16,
+//! and the machine's own networks may too. Loopback mode has no pod routing: its pods share the
+//! one `lo` and reach each other directly, not through the proxy.
+//!
 //! Loopback mode (no root, or `up --loopback`) keeps the same layout on 127.(200+s).0.0/16,
 //! which Linux routes to `lo` without any setup: no namespaces, no veth pairs. Hosts listen on
 //! their real address, the proxy on the service addresses. The proxy still tells hosts apart by
@@ -30,23 +47,30 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
     public let hosts: [String]
     /// True for loopback mode: addresses on 127.0.0.0/8, no namespaces.
     public let loopback: Bool
+    /// The ports on which the proxy relays pod traffic between hosts (the topology's `pod_ports`).
+    /// Invariant: each in 1...65535, no duplicates.
+    public let podPorts: [Int]
 
-    public init(cluster: String, slot: Int, hosts: [String], loopback: Bool = false) {
+    public init(cluster: String, slot: Int, hosts: [String], loopback: Bool = false, podPorts: [Int] = []) {
         precondition((0..<Self.slotsMax).contains(slot), "cluster slot \(slot) outside 0..<\(Self.slotsMax)")
         precondition(!hosts.isEmpty && hosts.count <= Self.hostsMax, "\(hosts.count) hosts; 1...\(Self.hostsMax) allowed")
         precondition(Set(hosts).count == hosts.count, "duplicate host names in \(hosts)")
         precondition(!hosts.contains(Self.clientHost), "'\(Self.clientHost)' names the root namespace; pick another host name")
+        precondition(podPorts.allSatisfy { (1...65535).contains($0) }, "pod ports \(podPorts) outside 1...65535")
+        precondition(Set(podPorts).count == podPorts.count, "duplicate pod ports in \(podPorts)")
         self.cluster = cluster
         self.slot = slot
         self.hosts = hosts
         self.loopback = loopback
+        self.podPorts = podPorts
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(cluster: try container.decode(String.self, forKey: .cluster), slot: try container.decode(Int.self, forKey: .slot),
             hosts: try container.decode([String].self, forKey: .hosts),
-            loopback: try container.decodeIfPresent(Bool.self, forKey: .loopback) ?? false)
+            loopback: try container.decodeIfPresent(Bool.self, forKey: .loopback) ?? false,
+            podPorts: try container.decodeIfPresent([Int].self, forKey: .podPorts) ?? [])
     }
 
     var octet: Int { 200 + slot }
@@ -75,6 +99,26 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
     public var clientAddresses: [String] { loopback ? [realAddress(Self.clientHost), "127.0.0.1"] : [realAddress(Self.clientHost)] }
     /// Where the proxy's control API listens: the switch's address on the client link.
     public var controlAddress: String { switchSideAddress(Self.clientHost) }
+
+    // MARK: - Pods
+
+    /// Every pod address of the cluster (namespace mode); the switch treats all of it as local.
+    public static let podSupernet = "10.244.0.0/16"
+    /// The firewall mark of the proxy's sockets to pods, and the routing table such sockets use.
+    public static let podMark = 1
+    public static let podRoutingTable = 100
+    /// The rule that sends marked sockets to the pod table; it must come before the `local`
+    /// table's rule, which is why that one moves (see the file's doc).
+    static let podRulePriority = 100
+    static let localRulePriority = 32765
+
+    /// Host i's pod addresses, `10.244.i.0/24`, as its kubelet's `--pod-cidr` names them (the
+    /// topology's `{{pod_cidr}}`, by the same file order); nil in loopback mode, where pod traffic
+    /// does not cross the proxy.
+    public func podNetwork(_ host: String) -> String? {
+        guard !loopback, let index = index(of: host) else { return nil }
+        return "10.244.\(index).0/24"
+    }
 
     /// Veth names are at most 15 characters: `fl<slot>h<index>` inside a host, `fl<slot>s<index>`
     /// in the switch; index 0 is the client link.
@@ -107,7 +151,8 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
             "route add default via \(switchSideAddress(host))"]
     }
 
-    /// `ip -n <switch namespace> -batch` lines: every link's switch end and every service address.
+    /// `ip -n <switch namespace> -batch` lines: every link's switch end, every service address,
+    /// and the pod routing (see the file's doc).
     public func switchCommands() -> [String] {
         var lines = ["link set lo up"]
         for index in 0...hosts.count {
@@ -116,9 +161,49 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
             lines.append("link set \(switchSideLink(index)) up")
         }
         for host in hosts { lines.append("addr add \(serviceAddress(host))/32 dev lo") }
+        return lines + switchPodCommands()
+    }
+
+    /// The switch's pod routing. The new `local` rule goes in before the old one goes out, so the
+    /// namespace is never without its local table.
+    func switchPodCommands() -> [String] {
+        guard !loopback else { return [] }
+        var lines = [
+            "route add local \(Self.podSupernet) dev lo",
+            "rule add priority \(Self.podRulePriority) fwmark \(Self.podMarkText) lookup \(Self.podRoutingTable)",
+            "rule add priority \(Self.localRulePriority) lookup local",
+            "rule del priority 0 lookup local",
+        ]
+        for (offset, host) in hosts.enumerated() {
+            let index = offset + 1
+            lines.append("route add \(podNetwork(host)!) via \(realAddress(host)) dev \(switchSideLink(index)) table \(Self.podRoutingTable)")
+        }
         return lines
     }
 
+    static var podMarkText: String { "0x" + String(podMark, radix: 16) }
+
+    /// A kernel setting under /proc/sys for one namespace.
+    public struct KernelSetting: Sendable, Equatable {
+        /// Relative to /proc/sys, like `net/ipv4/conf/all/accept_local`.
+        public var key: String
+        public var value: String
+
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// Settings for the switch namespace, applied after `switchCommands`. `accept_local`: a pod's
+    /// answer comes from its pod address, which is local in the switch, and the kernel drops a
+    /// packet from a local source as a martian unless the interface accepts them ('all' counts
+    /// for every interface). Without it the proxy's dial to a pod times out (tried by hand).
+    public func switchSettings() -> [KernelSetting] {
+        loopback ? [] : [KernelSetting(key: "net/ipv4/conf/all/accept_local", value: "1")]
+    }
+
+    /// Veth names are at most 15 characters:
     /// What `down` removes: the namespaces (their veth ends go with them) and the client link.
     public func teardownCommands() -> [String] {
         ["link del \(hostSideLink(0))", "netns del \(switchNamespace)"] + hosts.map { "netns del \(namespace($0))" }

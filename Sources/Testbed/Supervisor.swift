@@ -78,15 +78,23 @@ public final class Supervisor: @unchecked Sendable {
 
     private func startProxy(faultline: String) throws {
         let plan = record.plan
+        // Pod listeners only where the switch routes pod traffic (namespace mode, see NetworkPlan).
+        let podTraffic = !plan.loopback && !plan.podPorts.isEmpty
         var hosts: [String: Any] = [NetworkPlan.clientHost: ["addresses": plan.clientAddresses, "routes": [Any]()]]
         for host in record.hosts {
             let routes = host.ports.map { port in
                 ["listen": "\(host.serviceAddress):\(port)", "target": "\(host.realAddress):\(port)"]
             }
-            hosts[host.name] = ["addresses": [host.realAddress], "routes": routes]
+            var entry: [String: Any] = ["addresses": [host.realAddress], "routes": routes]
+            if podTraffic, let network = plan.podNetwork(host.name) { entry["pod_network"] = network }
+            hosts[host.name] = entry
+        }
+        var configuration: [String: Any] = ["hosts": hosts]
+        if podTraffic {
+            configuration["pods"] = ["ports": plan.podPorts, "mark": NetworkPlan.podMark]
         }
         let configPath = directory.path + "/proxy.json"
-        let config = try JSONSerialization.data(withJSONObject: ["hosts": hosts], options: [.prettyPrinted, .sortedKeys])
+        let config = try JSONSerialization.data(withJSONObject: configuration, options: [.prettyPrinted, .sortedKeys])
         try config.write(to: URL(fileURLWithPath: configPath))
         let logPath = directory.logPath("proxy")
         let command = Namespaces.exec(in: plan.loopback ? nil : plan.switchNamespace)

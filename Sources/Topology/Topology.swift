@@ -12,11 +12,22 @@ public struct Topology: Sendable, Equatable, Encodable {
     public var timingProfiles: [String: TimingProfile]
     /// The profile of hosts that name none.
     public var defaultTimingName: String
+    /// The ports on which the fault proxy relays pod-to-pod traffic between hosts (namespace
+    /// mode), ascending. Invariant: each in 1...65535, and none is a host's client or peer port
+    /// or the proxy's control port (`TopologyResolver.resolvePodPorts`).
+    public var podPorts: [Int] = Topology.podPortsDefault
+
+    /// Used when the file gives no `pod_ports`, minus any port a host serves on.
+    public static let podPortsDefault = [80, 8080]
+    /// Where the fault proxy's control API listens in the switch namespace (the testbed's
+    /// `Supervisor.proxyControlPort`; `up` checks that they agree): no pod port may take it.
+    public static let proxyControlPort = 7070
 
     enum CodingKeys: String, CodingKey {
         case name, description, hosts
         case timingProfiles = "timing"
         case defaultTimingName = "default_timing"
+        case podPorts = "pod_ports"
     }
 
     /// Parses, decodes and validates a topology file. `file` names it in errors and chooses the

@@ -42,8 +42,41 @@ struct TopologyResolver {
             hosts.append(host)
         }
         try checkRoles(hosts, spec)
+        let podPorts = try resolvePodPorts(spec.podPorts, hosts: hosts)
         return Topology(name: name, description: spec.description, hosts: hosts, timingProfiles: profiles,
-            defaultTimingName: defaultTiming?.value ?? "default")
+            defaultTimingName: defaultTiming?.value ?? "default", podPorts: podPorts)
+    }
+
+    // MARK: - Pod ports
+
+    /// The proxy accepts pod traffic on 0.0.0.0:PORT in the switch namespace, which the kernel
+    /// will not bind next to a service listener (HOST-ADDRESS:PORT) or the control API on the
+    /// same port; so a pod port must be one no host serves on. The defaults leave such ports out
+    /// rather than refuse a file that never asked for them.
+    func resolvePodPorts(_ spec: Located<[Located<Int>]>?, hosts: [Host]) throws(DocumentError) -> [Int] {
+        var users: [Int: String] = [Topology.proxyControlPort: "the fault proxy's control API"]
+        for host in hosts {
+            // The first host in the file names a port that several hosts serve on.
+            if let port = host.clientPort, users[port] == nil { users[port] = "the client port of '\(host.name)'" }
+            if let port = host.peerPort, users[port] == nil { users[port] = "the peer port of '\(host.name)'" }
+        }
+        guard let spec else { return Topology.podPortsDefault.filter { users[$0] == nil } }
+        var seen: [Int: SourcePosition?] = [:]
+        for port in spec.value {
+            guard (1...65535).contains(port.value) else {
+                throw error(port.position, "pod port \(port.value) is not between 1 and 65535")
+            }
+            if let first = seen[port.value] {
+                let firstPlace = first.map { " (first at \($0.line):\($0.column))" } ?? ""
+                throw error(port.position, "pod port \(port.value) is listed twice\(firstPlace); remove one")
+            }
+            seen[port.value] = port.position
+            if let user = users[port.value] {
+                throw error(port.position,
+                    "pod port \(port.value) is also \(user); the proxy cannot accept pod traffic on a port a service uses, so pick another")
+            }
+        }
+        return spec.value.map(\.value).sorted()
     }
 
     // MARK: - Names

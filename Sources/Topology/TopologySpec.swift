@@ -55,9 +55,13 @@ public struct TopologySpec: Decodable, Equatable, Sendable {
     /// Timing profiles by name, in addition to the built-in `default` and `fast`.
     public var timing: [String: Located<TimingSpec>]?
     public var hosts: Located<[Located<HostSpec>]>
+    /// The ports on which pods on different hosts reach each other through the fault proxy
+    /// (namespace mode); 80 and 8080 when omitted.
+    public var podPorts: Located<[Located<Int>]>?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, defaults, timing, hosts
+        case podPorts = "pod_ports"
     }
 }
 

@@ -18,8 +18,9 @@ enum ProxyCommand {
         usage: faultline proxy --config FILE --control HOST:PORT [--seed N]
 
           --config FILE        JSON: {"hosts": {"etcd-1": {"addresses": ["10.200.1.2"],
-                               "routes": [{"listen": "10.200.255.1:2379", "target": "10.200.1.2:2379"}]}}}
-                               (schema in docs/proxy.md)
+                               "routes": [{"listen": "10.200.255.1:2379", "target": "10.200.1.2:2379"}],
+                               "pod_network": "10.244.1.0/24"}}, "pods": {"ports": [80, 8080], "mark": 1}}
+                               (schema in docs/proxy.md; "pods" relays pod traffic, optional)
           --control HOST:PORT  where the control API listens (port 0: any free port)
           --seed N             seed of the draws of rules with a probability (overrides the file's)
 

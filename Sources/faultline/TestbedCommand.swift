@@ -118,7 +118,10 @@ enum TestbedCommand {
             }
         }
         guard let slot = claimSlot(for: cluster) else { return fail("all \(NetworkPlan.slotsMax) cluster slots are in use; take one down first") }
-        let plan = NetworkPlan(cluster: cluster, slot: slot, hosts: topology.hosts.map(\.name), loopback: loopback)
+        precondition(Topology.proxyControlPort == Supervisor.proxyControlPort,
+            "the topology keeps pod ports off port \(Topology.proxyControlPort), but the proxy's control API is on \(Supervisor.proxyControlPort)")
+        let plan = NetworkPlan(cluster: cluster, slot: slot, hosts: topology.hosts.map(\.name), loopback: loopback,
+            podPorts: topology.podPorts)
         if loopback {
             let external = topology.hosts.filter { impl == "etcd" || $0.role == .external }.map(\.name)
             let caveat = external.isEmpty ? "" : "; \(external.joined(separator: ", ")) run external programs, which dial from 127.0.0.1 and so count as 'client': faults between them are not applied"
@@ -133,6 +136,13 @@ enum TestbedCommand {
                 dataDirectory: directory.dataPath + "/" + host.name)
         }
         let addressPlan = AddressPlan(clusterToken: "fl-\(cluster)", hosts: addresses)
+        // The kubelets' pod ranges ({{pod_cidr}}) and the switch's pod routes come from the same
+        // file order by two derivations; they must name the same networks.
+        for host in topology.hosts where !loopback {
+            let podCIDR = topology.value(of: .podCIDR, for: host, plan: addressPlan)
+            precondition(podCIDR == plan.podNetwork(host.name),
+                "host '\(host.name)': {{pod_cidr}} is \(podCIDR) but the switch routes \(plan.podNetwork(host.name) ?? "nothing")")
+        }
         var launches: [HostLaunch] = []
         for host in topology.hosts {
             guard let command = topology.launchCommand(for: host, plan: addressPlan,

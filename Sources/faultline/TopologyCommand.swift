@@ -115,6 +115,8 @@ enum TopologyCommand {
             }
             lines.append("  " + padded.joined(separator: "  "))
         }
+        let podPorts = topology.podPorts.map(String.init).joined(separator: ", ")
+        lines.append("pod ports (pod traffic between hosts, through the proxy): \(podPorts.isEmpty ? "none" : podPorts)")
         lines.append("timing profiles in use:")
         for name in Set(topology.hosts.map(\.timingName)).sorted() {
             guard let profile = topology.timingProfiles[name] else { continue }

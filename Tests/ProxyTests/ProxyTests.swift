@@ -464,7 +464,7 @@ func waitUntil(_ timeout: Nanoseconds = 2 * Time.second, _ condition: () -> Bool
         #expect(message(#"{"hosts": {"a": {"addresses": ["nope"], "routes": []}}}"#) == #"hosts.a.addresses: "nope" is not an IPv4 address"#)
         #expect(message(#"{"hosts": {"a": {"addresses": ["10.0.0.1"]}, "b": {"addresses": ["10.0.0.1"]}}}"#) == "address 10.0.0.1 belongs to both a and b")
         #expect(message(#"{"hosts": {"a": {"addresses": ["10.0.0.1"]}}}"#) == "no routes: give at least one host a route")
-        #expect(message(#"{"hosts": {"a": {"route": []}}}"#) == #"hosts.a: unknown member "route" (expected addresses, routes)"#)
-        #expect(message(#"{"host": {}}"#) == #"unknown member "host" (expected hosts, limits, seed)"#)
+        #expect(message(#"{"hosts": {"a": {"route": []}}}"#) == #"hosts.a: unknown member "route" (expected addresses, routes, pod_network)"#)
+        #expect(message(#"{"host": {}}"#) == #"unknown member "host" (expected hosts, pods, limits, seed)"#)
     }
 }

@@ -106,7 +106,7 @@ func etcd3(_ extra: String = "", hostExtra: String = "") -> String {
         expectFailure(loadError(etcd3(hostExtra: "\n    rol: etcd")), at: 4, 5,
             "unknown field 'rol' (known fields: name, role, implements, flags, timing, program, ports)")
         expectFailure(loadError(etcd3("timing:\n  t: {heartbeet: 10ms}")), at: 9, 7, "did you mean 'heartbeat'?")
-        expectFailure(loadError(etcd3("version: 1")), at: 8, 1, "unknown field 'version' (known fields: name, description, defaults, timing, hosts)")
+        expectFailure(loadError(etcd3("version: 1")), at: 8, 1, "unknown field 'version' (known fields: name, description, defaults, timing, hosts, pod_ports)")
         expectFailure(loadError("name: x"), at: 1, 1, "missing required field 'hosts'")
     }
 
