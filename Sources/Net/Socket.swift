@@ -238,6 +238,39 @@ public enum Socket {
         }
     }
 
+    /// The IPv4 address of a connected socket's peer (getpeername); nil when it has none.
+    public static func peerIP(_ fd: Int32) -> String? {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard named == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(INET_ADDRSTRLEN)) != nil else { return nil }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Makes the next close send RST instead of FIN (SO_LINGER with a zero timeout).
+    public static func setResetOnClose(_ fd: Int32) {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
+    /// Resets a connection now, while other threads may be blocked on it: connect(AF_UNSPEC)
+    /// disconnects a TCP socket with an RST and wakes every reader and writer, and the
+    /// descriptor stays the caller's (no reuse race) until the last thread closes it. Should
+    /// the kernel refuse, shutting down the reading side still wakes the readers, and the close
+    /// that follows sends the RST (SO_LINGER 0).
+    public static func resetNow(_ fd: Int32) {
+        setResetOnClose(fd)
+        var unspecified = sockaddr()
+        unspecified.sa_family = sa_family_t(AF_UNSPEC)
+        if Glibc.connect(fd, &unspecified, socklen_t(MemoryLayout<sockaddr>.size)) != 0 {
+            shutdown(fd, Int32(SHUT_RD))
+        }
+    }
+
     /// True if the peer closed its side or reset (checked without consuming data).
     public static func peerClosed(_ fd: Int32) -> Bool {
         var poller = pollfd(fd: fd, events: Int16(POLLIN) | pollReadHangUp, revents: 0)

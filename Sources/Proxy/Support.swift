@@ -1,9 +1,10 @@
 //! The relay's small tools: a monotonic clock, a mutex with a condition variable that waits on
-//! the monotonic clock, and the socket calls Net does not need (accept with the peer's address,
-//! reset instead of close).
+//! the monotonic clock, and the socket calls Net does not need (accept with the peer's address;
+//! reset instead of close is Net's now, shared with the kube-proxy).
 
 import Base
 import Glibc
+import Net
 
 enum ProxyClock {
     static func now() -> Nanoseconds {
@@ -102,25 +103,11 @@ enum ProxySocket {
         return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// Makes the next close send RST instead of FIN (SO_LINGER with a zero timeout).
-    static func setResetOnClose(_ fd: Int32) {
-        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-    }
+    /// Makes the next close send RST instead of FIN (Net's, which the kube-proxy shares).
+    static func setResetOnClose(_ fd: Int32) { Socket.setResetOnClose(fd) }
 
-    /// Resets a connection now, while other threads may be blocked on it: connect(AF_UNSPEC)
-    /// disconnects a TCP socket with an RST and wakes every reader and writer, and the
-    /// descriptor stays ours (no reuse race) until the last thread closes it. Should the kernel
-    /// refuse, shutting down the reading side still wakes the readers, and the close that
-    /// follows sends the RST (SO_LINGER 0).
-    static func resetNow(_ fd: Int32) {
-        setResetOnClose(fd)
-        var unspecified = sockaddr()
-        unspecified.sa_family = sa_family_t(AF_UNSPEC)
-        if Glibc.connect(fd, &unspecified, socklen_t(MemoryLayout<sockaddr>.size)) != 0 {
-            shutdown(fd, Int32(SHUT_RD))
-        }
-    }
+    /// Resets a connection now, waking every thread blocked on it (see `Socket.resetNow`).
+    static func resetNow(_ fd: Int32) { Socket.resetNow(fd) }
 
     /// Send timeout: a send blocked by a peer that does not read wakes this often to notice the
     /// connection is closing (the fast path never waits this long).

@@ -110,6 +110,9 @@ extension Program {
         "--root-dir", "{{data_dir}}",
         "--node-lease-duration-seconds", "{{node_lease_seconds}}", "--node-status-update-frequency", "{{node_status_update_frequency}}",
     ]
+    /// kube-proxy serves the node named after its host. (A kubelet host runs one with
+    /// `flags: [--kube-proxy]`, since a host has one role and the proxy belongs beside the pods.)
+    public static let kubeProxyArgumentTemplates = ["--apiservers", "{{apiserver_endpoints}}", "--node-name", "{{name}}"]
 
     /// The built-in store: `faultline etcd` with etcd's flags.
     public static func builtinEtcd(faultline: String) -> Program {
@@ -119,9 +122,8 @@ extension Program {
 
 extension Topology {
     /// The command that starts `host`: its program for external hosts, etcd for role etcd (the
-    /// implementation `etcd` chooses), with the host's flags appended. Nil for roles that have no
-    /// built-in daemon yet (kube-proxy). The apiserver, scheduler, controller-manager and kubelet are
-    /// `faultline <role>` from `faultline` (nil: none).
+    /// implementation `etcd` chooses), with the host's flags appended. The apiserver, scheduler,
+    /// controller-manager, kubelet and kube-proxy are `faultline <role>` from `faultline` (nil: none).
     public func launchCommand(for host: Host, plan: AddressPlan, etcd: EtcdImplementation, faultline: String? = nil) -> LaunchCommand? {
         let program: Program
         switch host.role {
@@ -138,16 +140,15 @@ extension Topology {
         case .apiserver:
             guard let faultline = faultline ?? { if case .builtin(let path) = etcd { path } else { nil } }() else { return nil }
             program = Program(path: faultline, arguments: ["apiserver"] + Program.apiserverArgumentTemplates)
-        case .scheduler, .controllerManager, .kubelet:
+        case .scheduler, .controllerManager, .kubelet, .kubeProxy:
             guard let faultline = faultline ?? { if case .builtin(let path) = etcd { path } else { nil } }() else { return nil }
             let templates: [String] = switch host.role {
             case .scheduler: ["scheduler"] + Program.schedulerArgumentTemplates
             case .controllerManager: ["controller-manager"] + Program.controllerManagerArgumentTemplates
+            case .kubeProxy: ["kube-proxy"] + Program.kubeProxyArgumentTemplates
             default: ["kubelet"] + Program.kubeletArgumentTemplates
             }
             program = Program(path: faultline, arguments: templates)
-        case .kubeProxy:
-            return nil
         }
         let arguments = (program.arguments + host.flags).map { render($0, for: host, plan: plan) }
         return LaunchCommand(executable: program.path, arguments: arguments)

@@ -1,11 +1,12 @@
-//! `faultline scheduler`, `faultline controller-manager` and `faultline kubelet`: the Kubernetes
-//! components as daemons against one or more apiservers. Flags keep the real components' names
+//! `faultline scheduler`, `faultline controller-manager`, `faultline kubelet` and
+//! `faultline kube-proxy`: the Kubernetes components as daemons against one or more apiservers. Flags keep the real components' names
 //! and defaults where they have them (`--node-monitor-grace-period`, `--leader-elect-…`,
 //! `--node-lease-duration-seconds`, `--register-with-taints`).
 //!
 //!     faultline scheduler --apiservers http://10.0.0.1:6443,http://10.0.0.2:6443
 //!     faultline controller-manager --apiservers http://127.0.0.1:6443 --node-monitor-grace-period 4s
 //!     faultline kubelet --apiservers http://127.0.0.1:6443 --hollow 100
+//!     faultline kube-proxy --apiservers http://127.0.0.1:6443 --node-name worker-1
 
 import Base
 import Dispatch
@@ -207,6 +208,9 @@ enum ComponentCommands {
                                               process: each container runs as a process (one node only)
           --root-dir DIR                      container logs and exit files (process runtime; default
                                               /tmp/faultline-kubelet-NODE)
+          --kube-proxy                        also run kube-proxy for this node in this process (one
+                                              node only): a testbed host has one role, and ClusterIPs
+                                              must be answered where the pods' clients are
 
         Hollow: pods bound to the node are reported Running with an address from its pod CIDR and
         deleted when their graceful deletion starts. Process: the built-in images run (faultline/echo,
@@ -231,6 +235,7 @@ enum ComponentCommands {
         var reportFrequency: Nanoseconds = 5 * 60 * Time.second
         var processRuntime = false
         var rootDirectory: String?
+        var withKubeProxy = false
         let parsed = parsedOrExitCode({ () throws(CommandError) in
             var flags = FlagReader(arguments)
             while let flag = flags.next() {
@@ -273,11 +278,13 @@ enum ComponentCommands {
                     guard ["hollow", "process"].contains(text) else { throw CommandError("--runtime takes hollow or process (got '\(text)')") }
                     processRuntime = text == "process"
                 case "--root-dir": rootDirectory = try flags.value(flag)
+                case "--kube-proxy": withKubeProxy = true
                 case "-h", "--help": throw CommandError("")
                 default: throw CommandError("unknown option '\(flag)'")
                 }
             }
             if processRuntime && hollow != nil { throw CommandError("--runtime process runs one node's pods; it does not go with --hollow") }
+            if withKubeProxy && hollow != nil { throw CommandError("--kube-proxy serves one node; it does not go with --hollow") }
         }, command: "kubelet", help: kubeletHelp)
         if case .failure(let exit) = parsed { return exit.code }
         var nodes: [NodeIdentity] = []
@@ -303,7 +310,56 @@ enum ComponentCommands {
             configuration.processRuntime = ProcessRuntimeSettings(rootDirectory: rootDirectory ?? "/tmp/faultline-kubelet-\(name)")
         }
         let daemon = KubeletDaemon(settings: settings, configuration: configuration)
-        return serve("kubelet", start: { try daemon.start() }, stop: daemon.stop)
+        guard withKubeProxy else { return serve("kubelet", start: { try daemon.start() }, stop: daemon.stop) }
+        var proxySettings = defaultSettings("kube-proxy")
+        proxySettings.apiservers = settings.apiservers
+        let proxy = KubeProxyDaemon(settings: proxySettings, configuration: KubeProxyConfiguration(nodeName: name))
+        return serve("kubelet", start: {
+            try daemon.start()
+            try proxy.start()
+        }, stop: {
+            proxy.stop()
+            daemon.stop()
+        })
+    }
+
+    // MARK: - kube-proxy
+
+    static let kubeProxyHelp = """
+        usage: faultline kube-proxy [--apiservers URLS] [--node-name NAME] [options]
+
+          --apiservers URLS                   apiserver URLs, comma-separated (default http://127.0.0.1:6443);
+                                              requests fail over between them
+          --node-name NAME                    the node this proxy serves (default: the host name)
+          --connections-max N                 connections relayed at once; more are reset (default 1024)
+
+        Userspace mode: every TCP port of a Service with a ClusterIP gets a listener on
+        ClusterIP:port that relays each connection to a ready endpoint of the port of the same
+        name, in turn (round robin), or with sessionAffinity ClientIP to the one the client last
+        had, within sessionAffinityConfig.clientIP.timeoutSeconds (default 10800). A Service port
+        without a ready endpoint refuses connections. ClusterIPs are added to lo as /32s (root in
+        the node's network namespace; 127.x addresses need nothing) and removed when their Service
+        goes. 'faultline kubelet --kube-proxy' runs the same in the kubelet's process.
+        """
+
+    static func kubeProxy(_ arguments: [String]) -> Int32 {
+        var settings = defaultSettings("kube-proxy")
+        var configuration = KubeProxyConfiguration(nodeName: ProcessInfo.processInfo.hostName)
+        let parsed = parsedOrExitCode({ () throws(CommandError) in
+            var flags = FlagReader(arguments)
+            while let flag = flags.next() {
+                switch flag {
+                case "--apiservers", "--identity": _ = try common(flag, &flags, &settings)
+                case "--node-name": configuration.nodeName = try flags.value(flag)
+                case "--connections-max": configuration.relay.connectionsMax = try flags.integer(flag, 1...100_000)
+                case "-h", "--help": throw CommandError("")
+                default: throw CommandError("unknown option '\(flag)'")
+                }
+            }
+        }, command: "kube-proxy", help: kubeProxyHelp)
+        if case .failure(let exit) = parsed { return exit.code }
+        let daemon = KubeProxyDaemon(settings: settings, configuration: configuration)
+        return serve("kube-proxy", start: { try daemon.start() }, stop: daemon.stop)
     }
 
     static func pairs(_ flag: String, _ flags: inout FlagReader) throws(CommandError) -> [(key: String, value: String)] {

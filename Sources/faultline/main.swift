@@ -17,6 +17,7 @@ let usage = """
       controller-manager
                    run node lifecycle, ReplicaSet and Deployment controllers (leader election on a Lease)
       kubelet      run a hollow kubelet, or N of them (--hollow N): nodes, leases, pods reported Running
+      kube-proxy   answer Services' ClusterIPs on this node (userspace mode: relays to ready endpoints)
       container    one container of a pod (started by a kubelet with --runtime process)
       etcdctl      talk to any etcd v3 endpoint (put, get, del, watch, lease, member, endpoint)
       crash-test   kill -9 store members under load; check no acknowledged write is lost
@@ -62,6 +63,8 @@ case "controller-manager":
     exit(ComponentCommands.controllerManager(arguments))
 case "kubelet":
     exit(ComponentCommands.kubelet(arguments))
+case "kube-proxy":
+    exit(ComponentCommands.kubeProxy(arguments))
 case "container":
     exit(ContainerCommand.run(arguments))
 case "kubeconfig":

@@ -21,8 +21,11 @@ final class LiveCluster: @unchecked Sendable {
     private var servers: [APIServer?]
     /// Stops in progress, by apiserver index: set when the stop has returned.
     private var stopping: [Int: Flag] = [:]
+    /// Where Service cluster IPs come from; nil: the apiserver's default (10.96.0.0/12).
+    private let serviceClusterIPRange: String?
 
-    init(basePort: UInt16, apiservers: Int = 1) throws {
+    init(basePort: UInt16, apiservers: Int = 1, serviceClusterIPRange: String? = nil) throws {
+        self.serviceClusterIPRange = serviceClusterIPRange
         directory = NSTemporaryDirectory() + "fl-kubeclient-\(basePort)-\(getpid())"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -54,6 +57,7 @@ final class LiveCluster: @unchecked Sendable {
         var configuration = APIServerConfiguration()
         configuration.listen = Endpoint(host: "127.0.0.1", port: apiPorts[index])
         configuration.etcdServers = ["http://127.0.0.1:\(storePort)"]
+        if let serviceClusterIPRange { configuration.serviceClusterIPRange = serviceClusterIPRange }
         configuration.log = { _ in }
         let server = try APIServer(configuration: configuration)
         try server.start()

@@ -166,7 +166,7 @@ import Topology
         #expect(watcher?.arguments == ["--endpoints=http://10.0.0.1:12379,http://10.0.0.2:2379"])
     }
 
-    @Test func theApiserverReachesEveryEtcdHostAndKubeProxyWaits() throws {
+    @Test func theApiserverReachesEveryEtcdHostAndKubeProxyServesItsNode() throws {
         let topology = try load(etcd3() + "\n  - {name: api, role: apiserver}\n  - {name: proxy, role: kube-proxy}")
         let api = try #require(topology.host(named: "api"))
         let plan = plan(for: topology)
@@ -176,9 +176,12 @@ import Topology
         #expect(servers.split(separator: ",").count == 3, "\(servers)")
         // With real etcd and no faultline path there is nothing to run it from.
         #expect(topology.launchCommand(for: api, plan: plan, etcd: .real()) == nil)
-        // kube-proxy has no built-in daemon yet.
+        // kube-proxy serves the node named after its host, through every apiserver.
         let proxy = try #require(topology.host(named: "proxy"))
-        #expect(topology.launchCommand(for: proxy, plan: plan, etcd: .builtin(faultline: "faultline")) == nil)
+        let proxyCommand = try #require(topology.launchCommand(for: proxy, plan: plan, etcd: .builtin(faultline: "faultline")))
+        #expect(proxyCommand.arguments == ["kube-proxy", "--apiservers", topology.render("{{apiserver_endpoints}}", for: proxy, plan: plan),
+            "--node-name", "proxy"])
+        #expect(topology.launchCommand(for: proxy, plan: plan, etcd: .real()) == nil)
     }
 
     @Test func ipv6AddressesAreBracketed() throws {
