@@ -5,7 +5,9 @@
 //! period (8 s) and within a monitor period and some slack after it, its pod must be evicted
 //! when the toleration (10 s) runs out and replaced on another node, and after the heal the
 //! node is Ready again with no more pods than desired. Then the controller-manager leader is
-//! killed and the standby must carry out a scale-up.
+//! killed and the standby must carry out a scale-up. Last, with real kubectl: `set image` and
+//! `rollout status`, `rollout undo` back to the first template, and `drain` of a worker whose
+//! pods come back on the others.
 
 import Foundation
 import Testing
@@ -87,6 +89,24 @@ struct NamespacedControlPlaneTests {
         }
         let newHolder = try kube.ok("-n", "kube-system", "get", "lease", "kube-controller-manager", "-o", "jsonpath={.spec.holderIdentity}")
         #expect(newHolder != holder && newHolder.hasPrefix("controller-manager-"), "the lease moved from \(holder) to '\(newHolder)'")
+
+        // A rollout to a new image and back: `rollout status` waits for each, `rollout undo`
+        // returns the Deployment to its first template.
+        #expect(try kube.ok("set", "image", "deploy/web", "web=nginx:1.27") == "deployment.apps/web image updated\n")
+        #expect(try kube.ok("rollout", "status", "deploy/web", "--timeout=90s").contains("successfully rolled out"))
+        #expect(try kube.ok("rollout", "undo", "deploy/web") == "deployment.apps/web rolled back\n")
+        #expect(try kube.ok("rollout", "status", "deploy/web", "--timeout=90s").contains("successfully rolled out"))
+        let image = try kube.ok("get", "deploy/web", "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+        #expect(image == "nginx", "rollout undo left the image at '\(image)'")
+
+        // Drain worker-2: cordoned, its pods evicted through the eviction API and recreated on the others.
+        let drained = try kube.ok("drain", "worker-2", "--ignore-daemonsets", "--timeout=90s")
+        #expect(drained.contains("node/worker-2 drained"), "drain said: \(drained)")
+        _ = try wait(60, "4 running pods, none on worker-2") {
+            let pods = try placement().filter { $0.status == "Running" }
+            return pods.count == 4 && !pods.contains { $0.node == "worker-2" }
+        }
+        #expect(try kube.ok("get", "node", "worker-2", "--no-headers").contains("SchedulingDisabled"))
     }
 }
 
