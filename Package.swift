@@ -39,7 +39,7 @@ let package = Package(
             name: "Simulator", dependencies: ["Base", "Wire", "Raft", "KV", "Services", "Linearizability"],
             swiftSettings: strictSettings),
         .target(name: "Faults", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
-        .target(name: "Net", dependencies: ["Base"], swiftSettings: strictSettings),
+        .target(name: "Net", dependencies: ["Base", "Wire"], swiftSettings: strictSettings),
         .target(name: "Proxy", dependencies: ["Base", "Wire", "Net", "Faults"], swiftSettings: strictSettings),
         .target(name: "Storage", dependencies: ["Base", "Raft"], swiftSettings: strictSettings),
         .target(name: "EtcdClient", dependencies: ["Base", "Wire", "Net"], swiftSettings: strictSettings),

@@ -30,12 +30,33 @@ public struct APIServerConfiguration: Sendable {
     public var storeRequestTimeout: Nanoseconds = 5 * Time.second
     /// A watch without `timeoutSeconds` ends after this (kube-apiserver: 30–60 min, randomised).
     public var watchTimeout: Nanoseconds = 30 * 60 * Time.second
+    /// How long a quiet watch that allows bookmarks goes without one (kube-apiserver: about a
+    /// minute). A bookmark carries the newest revision the store has said the watch has seen.
+    public var watchBookmarkInterval: Nanoseconds = 60 * Time.second
+    /// How often a store member that carries watches is checked for life, and how long it has to
+    /// answer before its watches are cut and started on the next member: kube-apiserver's etcd
+    /// client keepalive (30 s and 10 s), which finds a blackholed link or a paused member.
+    public var storeKeepaliveTime: Nanoseconds = 30 * Time.second
+    public var storeKeepaliveTimeout: Nanoseconds = 10 * Time.second
     /// How long the tolerations of `node.kubernetes.io/not-ready` and `…/unreachable` NoExecute
     /// taints that DefaultTolerationSeconds adds to pods last, in whole seconds, at least 0
     /// (kube-apiserver's `--default-not-ready-toleration-seconds` and
     /// `--default-unreachable-toleration-seconds`): how long pods stay on a failing node.
     public var defaultNotReadyTolerationSeconds = DefaultTolerationSeconds.kubernetesDefaultSeconds
     public var defaultUnreachableTolerationSeconds = DefaultTolerationSeconds.kubernetesDefaultSeconds
+    /// How often this apiserver checks that the `kubernetes` Service exists (recreating it) and
+    /// renews its record in the Service's Endpoints (kube-apiserver's
+    /// `DefaultEndpointReconcilerInterval`, 10 s).
+    public var endpointReconcilerInterval: Nanoseconds = 10 * Time.second
+    /// How long this apiserver stays in the `kubernetes` Endpoints once it stops renewing: the TTL
+    /// of the store lease its record is attached to, in whole seconds (kube-apiserver's
+    /// `MasterEndpointReconcileTTL`, `DefaultEndpointReconcilerTTL` 15 s). Longer than the
+    /// interval, so that a renewal a little late does not drop a live apiserver.
+    public var masterEndpointReconcileTTL: Nanoseconds = 15 * Time.second
+    /// How often the cluster-IP claims are checked against the Services (kube-apiserver's
+    /// `RepairServicesInterval`, 3 min); a claim no Service holds is freed after
+    /// `ClusterIPRepair.passesBeforeLeakCleanup` such checks in a row.
+    public var repairServicesInterval: Nanoseconds = 3 * 60 * Time.second
     /// Grace for a pod that has no node when deleted: none, as the real server does.
     public var log: @Sendable (String) -> Void = { print($0) }
 
@@ -45,26 +66,42 @@ public struct APIServerConfiguration: Sendable {
 public final class APIServer: Sendable {
     public let configuration: APIServerConfiguration
     let store: ObjectStore
-    let watches = WatchHub()
+    let watches: WatchHub
     let namespaces = NamespaceCache()
     let clusterIPs: IPv4Range
     /// The configuration's toleration seconds, checked.
     let tolerationSeconds: DefaultTolerationSeconds
     /// Set once the system namespaces exist (`/readyz` waits for it).
     let bootstrapped = Atomic<Bool>(false)
+    /// Stops the background loops (bootstrap, `Bootstrap.swift`; the store keepalive) and waits
+    /// for their clean-up.
+    let background = StopSignal()
     private let server: HTTPServer
 
     public init(configuration: APIServerConfiguration) throws(APIServerError) {
         self.configuration = configuration
+        guard configuration.storeKeepaliveTime > 0, configuration.storeKeepaliveTimeout > 0 else {
+            throw APIServerError("the store keepalive time (\(Time.describe(configuration.storeKeepaliveTime))) and timeout (\(Time.describe(configuration.storeKeepaliveTimeout))) must be positive")
+        }
         store = ObjectStore(endpoints: configuration.etcdServers, prefix: configuration.etcdPrefix,
-            requestTimeout: configuration.storeRequestTimeout)
+            requestTimeout: configuration.storeRequestTimeout, keepaliveTime: configuration.storeKeepaliveTime,
+            keepaliveTimeout: configuration.storeKeepaliveTimeout)
         guard let allocator = IPv4Range(cidr: configuration.serviceClusterIPRange) else {
             throw APIServerError("--service-cluster-ip-range '\(configuration.serviceClusterIPRange)' is not an IPv4 CIDR like 10.96.0.0/12")
         }
         clusterIPs = allocator
+        watches = WatchHub(bookmarkInterval: configuration.watchBookmarkInterval)
         for (flag, seconds) in [("--default-not-ready-toleration-seconds", configuration.defaultNotReadyTolerationSeconds),
             ("--default-unreachable-toleration-seconds", configuration.defaultUnreachableTolerationSeconds)] where seconds < 0 {
             throw APIServerError("\(flag) must be at least 0 seconds (got \(seconds))")
+        }
+        guard configuration.endpointReconcilerInterval > 0, configuration.repairServicesInterval > 0 else {
+            throw APIServerError("the endpoint reconciler interval (\(Time.describe(configuration.endpointReconcilerInterval))) and the services repair interval (\(Time.describe(configuration.repairServicesInterval))) must be positive")
+        }
+        guard configuration.masterEndpointReconcileTTL >= Time.second,
+            configuration.masterEndpointReconcileTTL > configuration.endpointReconcilerInterval
+        else {
+            throw APIServerError("the master endpoint reconcile TTL (\(Time.describe(configuration.masterEndpointReconcileTTL))) must be at least 1 s and longer than the endpoint reconciler interval (\(Time.describe(configuration.endpointReconcilerInterval))), or a live apiserver's record lapses between renewals")
         }
         tolerationSeconds = DefaultTolerationSeconds(notReady: configuration.defaultNotReadyTolerationSeconds,
             unreachable: configuration.defaultUnreachableTolerationSeconds)
@@ -82,12 +119,20 @@ public final class APIServer: Sendable {
 
     public func start() throws(NetError) {
         watches.start()
+        store.keepalive.start(until: background)
         namespaces.start(store, log: configuration.log)
         try server.start()
         configuration.log("apiserver ready on http://\(configuration.listen.host):\(server.port), store \(configuration.etcdServers.joined(separator: ","))")
     }
 
     public func stop() {
+        // First, while the store is still reachable: the bootstrap loop takes this apiserver out
+        // of the `kubernetes` Endpoints. Bounded, as the real one (2 intervals), so that a store
+        // out of reach does not hold the stop. The store keepalive ends with it (after the
+        // probe under way, which its own timeout bounds).
+        if !background.stop(waitingUpTo: 2 * configuration.endpointReconcilerInterval) {
+            configuration.log("the background loops (bootstrap, store keepalive) did not finish within \(Time.describe(2 * configuration.endpointReconcilerInterval)); stopping anyway")
+        }
         namespaces.stop()
         watches.stop()
         server.stop()

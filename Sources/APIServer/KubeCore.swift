@@ -111,7 +111,9 @@ extension KubeCore {
             error = .invalid(kind: resource.kind, group: resource.group, name: name,
                 causes: causes.map { StatusCause(field: $0.field, reason: $0.reason.rawValue, message: $0.message) })
         case .badRequest(let message): error = .badRequest(message)
-        case .unsupportedMediaType(let type): error = .unsupportedMediaType(contentType: type, accepted: ["application/json"])
+        case .unsupportedMediaType(let type):
+            error = .unsupportedMediaType(contentType: type, accepted: ["application/json", KubeProtobuf.mediaType])
+        case .unsupportedContent(let message): error = .unsupportedContent(message)
         case .patch(let patchError): error = patchError.status
         case .methodNotAllowed(let verb): error = .methodNotAllowed(verb: verb)
         case .expired(let message): error = .expired(message)

@@ -46,11 +46,17 @@ final class ObjectStore: Sendable {
     /// Idle clients kept for reuse; more threads than this just make new ones.
     static let idleClientsMax = 64
 
-    init(endpoints: [String], prefix: String = "/registry", requestTimeout: Nanoseconds = 10 * Time.second) {
+    /// Cuts the watches of a member that stopped answering (see `StoreKeepalive`).
+    let keepalive: StoreKeepalive
+
+    init(endpoints: [String], prefix: String = "/registry", requestTimeout: Nanoseconds = 10 * Time.second,
+        keepaliveTime: Nanoseconds = 30 * Time.second, keepaliveTimeout: Nanoseconds = 10 * Time.second)
+    {
         precondition(!endpoints.isEmpty, "the apiserver needs at least one store endpoint")
         self.endpoints = endpoints
         self.prefix = prefix
         self.requestTimeout = requestTimeout
+        keepalive = StoreKeepalive(interval: keepaliveTime, timeout: keepaliveTimeout)
     }
 
     // MARK: - Keys
@@ -104,16 +110,29 @@ final class ObjectStore: Sendable {
     /// Watches every key under `prefix` from `revision` (inclusive), with previous values, until
     /// `onEvents` returns false, `cancel` fires or the store ends the stream. Throws `compacted`
     /// when the revision is gone.
-    func watch(_ prefix: String, from revision: Int64, cancel: WatchCancel, onEvents: @escaping ([WatchEvent]) -> Bool) throws(StoreFailure) {
+    ///
+    /// As kube-apiserver's watches do, it needs a leader: a member that loses its own (cut off
+    /// from the others) ends the stream within three election timeouts instead of leaving it
+    /// quiet, and the next watch starts past that member. `onProgress` hears the store's
+    /// progress notifications: the revision everything up to has been seen.
+    func watch(_ prefix: String, from revision: Int64, cancel: WatchCancel, onProgress: @escaping (Int64) -> Void = { _ in },
+        onEvents: @escaping ([WatchEvent]) -> Bool) throws(StoreFailure)
+    {
         // A watch holds its connection for as long as it runs: a client of its own.
         let client = newClient()
+        let endpoint = client.currentEndpoint
+        let keepaliveToken = keepalive.register(endpoint: endpoint, cancel: cancel)
         let reason: String?
         do {
-            reason = try client.watch(prefix, prefix: true, revision: revision, prevKV: true, cancel: cancel, onEvents: onEvents)
+            reason = try client.watch(prefix, prefix: true, revision: revision, prevKV: true, cancel: cancel,
+                requireLeader: true, progressNotify: true, onProgress: onProgress, onEvents: onEvents)
         } catch {
+            if keepalive.unregister(keepaliveToken) { throw silentMember(endpoint) }
             if cancel.isCancelled { return }
+            passOver(endpoint)
             throw .unavailable("\(error)")
         }
+        if keepalive.unregister(keepaliveToken) { throw silentMember(endpoint) }
         if let reason, reason.contains("compacted") { throw .compacted(reason) }
     }
 
@@ -156,13 +175,24 @@ final class ObjectStore: Sendable {
                 // A client that failed may hold a broken connection: let it go, and start the
                 // next ones past the endpoint it used.
                 lastError = "\(error)"
-                if let failed = endpoints.firstIndex(of: client.currentEndpoint) {
-                    preferred.store((failed + 1) % endpoints.count, ordering: .relaxed)
-                }
+                passOver(client.currentEndpoint)
                 idle.withLock { $0.removeAll() }
             }
         }
         throw .unavailable(lastError)
+    }
+
+    /// The failure of a watch the keepalive cut; new clients start past that member.
+    private func silentMember(_ endpoint: String) -> StoreFailure {
+        passOver(endpoint)
+        return .unavailable("\(endpoint) did not answer a keepalive within \(Time.describe(keepalive.timeout)); watching elsewhere")
+    }
+
+    /// New clients start at the endpoint after `failed`.
+    private func passOver(_ failed: String) {
+        if let index = endpoints.firstIndex(of: failed) {
+            preferred.store((index + 1) % endpoints.count, ordering: .relaxed)
+        }
     }
 
     private func newClient() -> EtcdClient {

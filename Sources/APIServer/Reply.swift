@@ -17,6 +17,8 @@ enum APIFailure: Error {
     case invalid(ResourceDescriptor, name: String, causes: [FieldCause])
     case badRequest(String)
     case unsupportedMediaType(String)
+    /// A body in a format we take whose content we cannot read (415 with its own message).
+    case unsupportedContent(String)
     /// A patch that could not be read or applied (400, 415 or 422 as `PatchError` says).
     case patch(PatchError)
     case methodNotAllowed(String)

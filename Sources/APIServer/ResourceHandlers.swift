@@ -70,12 +70,15 @@ extension APIServer {
         let name = object.string(at: "metadata.name") ?? ""
         let causes = KubeCore.validate(object, old: nil, resource: resource)
         guard causes.isEmpty else { throw .invalid(resource, name: name, causes: causes) }
-        if resource.plural == "services" && resource.group.isEmpty { object = try assignClusterIP(object) }
+        if resource.plural == "services" && resource.group.isEmpty { object = try assignClusterIP(object, dryRun: context.dryRun) }
         if context.dryRun { return object }
         let key = store.key(resource: resource.plural, namespace: object.string(at: "metadata.namespace"), name: name)
         let outcome: (revision: Int64?, current: StoredObject?)
         do { outcome = try store.write(key, object, ifRevision: 0) } catch { throw APIFailure(error) }
-        guard let revision = outcome.revision else { throw .alreadyExists(resource, name: name) }
+        guard let revision = outcome.revision else {
+            releaseClusterIP(of: object)
+            throw .alreadyExists(resource, name: name)
+        }
         object.set("metadata.resourceVersion", .string(String(revision)))
         return object
     }
@@ -135,6 +138,7 @@ extension APIServer {
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.delete(context.key, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard outcome.revision != nil else { return nil }
+            releaseClusterIP(of: current.object)
             return next
         }
         let outcome: (revision: Int64?, current: StoredObject?)
@@ -199,6 +203,7 @@ extension APIServer {
             let outcome: (revision: Int64?, current: StoredObject?)
             do { outcome = try store.delete(key, ifRevision: current.revision) } catch { throw APIFailure(error) }
             guard outcome.revision != nil else { return nil }
+            releaseClusterIP(of: current.object)
             return (current.object, true)
         case .mark(let marked):
             let outcome: (revision: Int64?, current: StoredObject?)
@@ -222,9 +227,7 @@ extension APIServer {
 
     /// The request body as a JSON object of the request's kind (kind and apiVersion may be left out).
     func requestObject(_ context: RequestContext) throws(APIFailure) -> JSONValue {
-        let type = context.mediaType(default: "application/json")
-        guard type == "application/json" || type == "*/*" || type.isEmpty else { throw .unsupportedMediaType(type) }
-        let object = try parseJSON(context.request.body)
+        let object = try requestBody(context)
         guard case .object = object else { throw .badRequest("the request body must be a JSON object, not \(object.kindName)") }
         let expected = context.target.subresource == "scale" ? ("Scale", "autoscaling/v1") : (context.resource.kind, context.resource.apiVersion)
         if let kind = object.string(at: "kind"), !kind.isEmpty, kind != expected.0 {
@@ -242,6 +245,30 @@ extension APIServer {
             return try body.withUnsafeBufferPointer { buffer throws(JSONParseError) in try JSON.parse(bytes: buffer) }
         } catch {
             throw .badRequest("couldn't decode the request body as JSON: \(error)")
+        }
+    }
+
+    /// The request body in the format its Content-Type names: JSON, or protobuf as client-go's
+    /// typed clients send it (kubectl's `create deployment`, `create configmap`, …, a real
+    /// scheduler's bindings), which becomes the object a JSON client would have sent.
+    func requestBody(_ context: RequestContext) throws(APIFailure) -> JSONValue {
+        let type = context.mediaType(default: "application/json")
+        switch type {
+        case "application/json", "*/*", "": return try parseJSON(context.request.body)
+        case KubeProtobuf.mediaType: return try parseProtobuf(context.request.body)
+        default: throw .unsupportedMediaType(type)
+        }
+    }
+
+    func parseProtobuf(_ body: [UInt8]) throws(APIFailure) -> JSONValue {
+        guard !body.isEmpty else { throw .badRequest("the request body is empty") }
+        do {
+            return try KubeProtobuf.decodeObject(body)
+        } catch {
+            switch error.reason {
+            case .malformed: throw .badRequest("couldn't decode the request body as protobuf: \(error.message)")
+            case .unsupportedKind, .unsupportedField: throw .unsupportedContent(error.message)
+            }
         }
     }
 

@@ -26,7 +26,7 @@ extension APIServer {
 
     /// `pods/NAME/binding`: sets the pod's node, once.
     private func bind(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
-        let binding = try parseJSON(context.request.body)
+        let binding = try requestBody(context)
         let name = context.target.name!
         guard let node = binding.string(at: "target.name"), !node.isEmpty else {
             throw .invalid(context.resource, name: name,
@@ -55,7 +55,7 @@ extension APIServer {
 
     /// `pods/NAME/eviction`: deletes the pod as a DELETE would (graceful), answering 201.
     private func evict(_ context: RequestContext, _ reply: Reply) throws(APIFailure) {
-        let eviction = try parseJSON(context.request.body)
+        let eviction = try requestBody(context)
         var options = DeleteOptions()
         options.gracePeriodSeconds = eviction.integer(at: "deleteOptions.gracePeriodSeconds")
         let name = context.target.name!

@@ -56,7 +56,7 @@ extension APIServer {
         }
         for item in initial where !active.send(render("ADDED", item.object, item.revision), revision: startRevision - 1) { return }
         do {
-            try store.watch(prefix, from: startRevision, cancel: active.cancel) { [store] events in
+            try store.watch(prefix, from: startRevision, cancel: active.cancel, onProgress: active.noteProgress) { [store] events in
                 for event in events {
                     guard let (type, object) = Self.watchEvent(event, store: store, selector: selector) else { continue }
                     if !active.send(render(type, object, event.kv.modRevision), revision: event.kv.modRevision) { return false }

@@ -29,6 +29,12 @@ final class ActiveWatch: @unchecked Sendable {
         lastSent = MonotonicClock.now()
     }
 
+    /// The store has sent everything up to `progress`: the next BOOKMARK may say so even when
+    /// nothing in this collection changed.
+    func noteProgress(_ progress: Int64) {
+        lock.withLock { revision = max(revision, progress) }
+    }
+
     /// Sends one event line; false once the client is gone.
     func send(_ line: [UInt8], revision newRevision: Int64) -> Bool {
         lock.withLock {

@@ -2,6 +2,7 @@
 //! grpc-gateway maps the gRPC code to, or a plain-text body for routing errors.
 
 import MVCC
+import Wire
 
 public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: StatusCode
@@ -89,6 +90,18 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
         output += Array(",\"message\":".utf8)
         JSONOut.string(message, &output)
         output += Array(",\"code\":\(code.rawValue)}".utf8)
+        return output
+    }
+
+    /// The error as etcd 3.4's gateway writes it on a stream (watch, keepalive), both as the
+    /// body of a refused stream and as a stream's last message: the gRPC and HTTP codes spelled
+    /// out, unlike a unary call's error body.
+    public var streamBody: [UInt8] {
+        var output: [UInt8] = Array("{\"error\":{\"grpc_code\":\(code.rawValue),\"http_code\":\(httpStatus),\"message\":".utf8)
+        JSONOut.string(message, &output)
+        output += Array(",\"http_status\":".utf8)
+        JSONOut.string(HTTPStatus.text(httpStatus) ?? "", &output)
+        output += Array("}}".utf8)
         return output
     }
 

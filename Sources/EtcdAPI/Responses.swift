@@ -3,6 +3,7 @@
 //! absent messages) omitted. Written straight into a byte buffer: this is on every request's path.
 
 import MVCC
+import Wire
 
 public struct ResponseHeader: Equatable, Sendable {
     public var clusterID: UInt64

@@ -104,10 +104,16 @@ enum Fields {
     static func bytes(_ object: JSONObject, _ name: String) throws(EtcdClientError) -> [UInt8] {
         switch object[name] {
         case nil, .null: return []
-        case .string(let text):
-            guard let data = Data(base64Encoded: text) else { throw .malformed(endpoint: "", "field \(name) is not base64") }
-            return Array(data)
+        case .string(let text): return try decodeBase64(text, field: name)
         default: throw .malformed(endpoint: "", "field \(name) is not a base64 string")
+        }
+    }
+
+    static func decodeBase64(_ text: String, field name: String) throws(EtcdClientError) -> [UInt8] {
+        do throws(Base64.DecodingError) {
+            return try Base64.decode(text)
+        } catch {
+            throw .malformed(endpoint: "", "field \(name) is not base64: \(error.message)")
         }
     }
 
@@ -121,7 +127,7 @@ enum Fields {
         return elements.compactMap { if case .object(let element) = $0 { return element } else { return nil } }
     }
 
-    static func base64(_ bytes: [UInt8]) -> JSONValue { .string(Data(bytes).base64EncodedString()) }
+    static func base64(_ bytes: [UInt8]) -> JSONValue { .string(Base64.encode(bytes)) }
     static func base64(_ text: String) -> JSONValue { base64(Array(text.utf8)) }
 }
 
@@ -298,7 +304,7 @@ public final class EtcdClient {
         var names: [String] = []
         if case .array(let list) = response["keys"] {
             for case .string(let encoded) in list {
-                names.append(String(decoding: Data(base64Encoded: encoded) ?? Data(), as: UTF8.self))
+                names.append(String(decoding: try Fields.decodeBase64(encoded, field: "keys"), as: UTF8.self))
             }
         }
         return (try Fields.int64(response, "TTL"), try Fields.int64(response, "grantedTTL"), names)
@@ -414,13 +420,20 @@ extension EtcdClient {
     /// Watches `key` (or every key under it with `prefix`) from `revision` (0: from now), calling
     /// `onEvents` with each message's events until it returns false or the stream ends. Returns
     /// the reason the server gave if it cancelled the watch (compaction), nil otherwise.
+    ///
+    /// `requireLeader` asks the member to end the stream with "no leader" (thrown as a server
+    /// error) once it has lost its leader, as kube-apiserver's watches do: a member cut off from
+    /// the others otherwise keeps a watch quietly waiting. `progressNotify` asks for progress
+    /// messages, which `onProgress` receives as the revision the watch has seen everything up to.
     public func watch(_ key: String, prefix: Bool = false, revision: Int64 = 0, prevKV: Bool = false, cancel: WatchCancel? = nil,
+        requireLeader: Bool = false, progressNotify: Bool = false, onProgress: ((Int64) -> Void)? = nil,
         onEvents: @escaping ([WatchEvent]) -> Bool) throws(EtcdClientError) -> String?
     {
         var create: JSONObject = ["key": Fields.base64(key)]
         if prefix { create["range_end"] = Fields.base64(prefixEnd(Array(key.utf8))) }
         if revision != 0 { create["start_revision"] = .string(String(revision)) }
         if prevKV { create["prev_kv"] = .bool(true) }
+        if progressNotify { create["progress_notify"] = .bool(true) }
         var body: [UInt8] = []
         JSON.append(.object(["create_request": .object(create)]), to: &body)
         let endpoint = currentEndpoint
@@ -435,38 +448,82 @@ extension EtcdClient {
         var pending: [UInt8] = []
         var cancelReason: String?
         var failure: EtcdClientError?
+        /// Set when a message ended the watch (rather than the server ending the stream).
+        var over = false
+        func parse(_ line: [UInt8]) -> JSONValue? {
+            try? line.withUnsafeBufferPointer { (buffer) throws(JSONParseError) in try JSON.parse(bytes: buffer) }
+        }
+        /// One message of the stream; false when the watch is over (an error, a cancel, the caller).
+        func handle(_ message: JSONValue, line: [UInt8]) -> Bool {
+            if let error = message["error"]?.object {
+                failure = Self.streamError(error, endpoint: endpoint)
+                return false
+            }
+            guard let result = message["result"]?.object else {
+                failure = .malformed(endpoint: endpoint, String(decoding: line.prefix(200), as: UTF8.self))
+                return false
+            }
+            if Fields.bool(result, "canceled") {
+                let compacted = (try? Fields.int64(result, "compact_revision")) ?? 0
+                cancelReason = compacted > 0 ? "required revision has been compacted (compact revision \(compacted))" : "watch canceled by the server"
+                return false
+            }
+            var events: [WatchEvent] = []
+            for object in Fields.objects(result, "events") {
+                guard let kv = object["kv"]?.object, let converted = try? EtcdKeyValue(kv) else { continue }
+                let previous = object["prev_kv"]?.object.flatMap { try? EtcdKeyValue($0) }
+                events.append(WatchEvent(isDelete: object["type"] == .string("DELETE"), kv: converted, previous: previous))
+            }
+            if !events.isEmpty && !onEvents(events) { return false }
+            // A message with neither events nor news of the watch itself is progress:
+            // everything up to its header's revision has been sent.
+            if events.isEmpty && !Fields.bool(result, "created"), let onProgress,
+                let header = result["header"]?.object, let progress = try? Fields.int64(header, "revision"), progress > 0
+            {
+                onProgress(progress)
+            }
+            return true
+        }
+        let status: Int
         do {
-            _ = try connection.stream(path: "/v3/watch", body: body, idleTimeout: 24 * 3600 * Time.second) { chunk in
+            let headers = requireLeader ? [("Grpc-Metadata-Hasleader", "true")] : []
+            status = try connection.stream(path: "/v3/watch", body: body, headers: headers, idleTimeout: 24 * 3600 * Time.second) { chunk in
                 pending += chunk
                 while let newline = pending.firstIndex(of: 10) {
                     let line = Array(pending[..<newline])
                     pending.removeFirst(newline + 1)
-                    guard let message = try? line.withUnsafeBufferPointer({ (buffer) throws(JSONParseError) in try JSON.parse(bytes: buffer) }),
-                        let result = message["result"]?.object
-                    else {
+                    guard let message = parse(line) else {
                         failure = .malformed(endpoint: endpoint, String(decoding: line.prefix(200), as: UTF8.self))
+                        over = true
                         return false
                     }
-                    if Fields.bool(result, "canceled") {
-                        let compacted = (try? Fields.int64(result, "compact_revision")) ?? 0
-                        cancelReason = compacted > 0 ? "required revision has been compacted (compact revision \(compacted))" : "watch canceled by the server"
+                    if !handle(message, line: line) {
+                        over = true
                         return false
                     }
-                    var events: [WatchEvent] = []
-                    for object in Fields.objects(result, "events") {
-                        guard let kv = object["kv"]?.object, let converted = try? EtcdKeyValue(kv) else { continue }
-                        let previous = object["prev_kv"]?.object.flatMap { try? EtcdKeyValue($0) }
-                        events.append(WatchEvent(isDelete: object["type"] == .string("DELETE"), kv: converted, previous: previous))
-                    }
-                    if !events.isEmpty && !onEvents(events) { return false }
                 }
                 return true
             }
         } catch {
             throw .transport(endpoint: endpoint, error)
         }
+        // etcd's gateway writes a stream's closing error without a newline after it. (A tail that
+        // does not parse is a message cut short by the end of the stream, and is dropped.)
+        if !over, !pending.isEmpty, let message = parse(pending) { _ = handle(message, line: pending) }
         if let failure { throw failure }
+        // A refusal that came without an error body.
+        if status != 200 && status != 0 { throw .server(endpoint: endpoint, httpStatus: status, code: 0, message: "watch refused with HTTP \(status)") }
         return cancelReason
+    }
+
+    /// A stream's error message, as etcd's gateway writes it:
+    /// `{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader",…}}`.
+    static func streamError(_ error: JSONObject, endpoint: String) -> EtcdClientError {
+        let message: String
+        if case .string(let text)? = error["message"] { message = text } else { message = "watch stream error" }
+        let code = (try? Fields.int64(error, "grpc_code")).map(Int.init) ?? 0
+        let status = (try? Fields.int64(error, "http_code")).map(Int.init) ?? 0
+        return .server(endpoint: endpoint, httpStatus: status, code: code, message: message)
     }
 }
 

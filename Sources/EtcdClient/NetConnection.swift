@@ -31,9 +31,11 @@ final class NetConnection: EtcdHTTPConnection {
     func interrupt() { client.interrupt() }
 
     /// Streams a chunked response (watch, keepalive), one chunk per call of `onChunk`.
-    func stream(path: String, body: [UInt8], idleTimeout: Nanoseconds, onChunk: ([UInt8]) -> Bool) throws(EtcdTransportFailure) -> Int {
+    func stream(path: String, body: [UInt8], headers: [(String, String)] = [], idleTimeout: Nanoseconds,
+        onChunk: ([UInt8]) -> Bool) throws(EtcdTransportFailure) -> Int
+    {
         do {
-            return try client.stream(path, body: body, idleTimeout: idleTimeout, onChunk: onChunk)
+            return try client.stream(path, body: body, headers: headers, idleTimeout: idleTimeout, onChunk: onChunk)
         } catch {
             switch error {
             case .notSent(let why): throw .notSent(why)

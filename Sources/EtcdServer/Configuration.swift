@@ -82,6 +82,19 @@ public struct Configuration: Sendable {
     /// etcd waits this long for a proposal to commit before "request timed out"
     /// (5 s plus twice the election timeout in etcd 3.4).
     public var requestTimeout: Nanoseconds { 5 * Time.second + 2 * electionTimeout }
+    /// How long this member may be without a leader before it ends the watch streams whose
+    /// clients asked to need one (gRPC metadata `hasleader`, as kube-apiserver's watches do).
+    /// etcd 3.4 counts three election timeouts without a leader before cancelling them: a
+    /// reconnect costs more than a short wait through an ordinary election.
+    public var leaderlessWatchCancel: Nanoseconds { 3 * electionTimeout }
+
+    /// The flags of a one-member cluster on loopback (client port, peer port), which real etcd
+    /// takes as they are: what live tests and benches start beside an apiserver.
+    public static func singleMemberFlags(name: String, dataDirectory: String, clientPort: UInt16, peerPort: UInt16) -> [String] {
+        let client = "http://127.0.0.1:\(clientPort)", peer = "http://127.0.0.1:\(peerPort)"
+        return ["--name", name, "--data-dir", dataDirectory, "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "\(name)=\(peer)"]
+    }
 
     public static let help = """
         usage: faultline etcd [flags]     (etcd 3.4's flags and defaults)

@@ -52,6 +52,8 @@ public final class EtcdMember: @unchecked Sendable {
     static let departureGrace: Nanoseconds = 3 * Time.second
     var departing: [UInt64: (endpoint: Endpoint, until: Nanoseconds)] = [:]
     var nextProgressNotify: Nanoseconds = 0
+    /// Since when this member has known no leader (nil while it knows one).
+    var leaderlessSince: Nanoseconds?
     /// Announce this member's client URLs every this many ticks (5 s at the default heartbeat).
     let announceEveryTicks: UInt64 = 50
     var currentTerm: Raft.Term = 0
@@ -196,6 +198,23 @@ public final class EtcdMember: @unchecked Sendable {
 
     // MARK: - Loop events
 
+    /// Watch streams that need a leader end once this member has had none for
+    /// `leaderlessWatchCancel`; their clients watch again elsewhere.
+    private func endLeaderlessWatches(now: Nanoseconds) {
+        guard replica.raft.leader == Raft.none else {
+            leaderlessSince = nil
+            return
+        }
+        let since = leaderlessSince ?? now
+        leaderlessSince = since
+        guard now - since >= configuration.leaderlessWatchCancel else { return }
+        let ended = watches.endStreamsRequiringLeader()
+        if ended > 0 {
+            log("no leader for \((now - since) / Time.millisecond) ms: ended \(ended) watch stream(s) that require one")
+            metrics.update { $0.watchers = watches.count }
+        }
+    }
+
     private func tick() {
         replica.tick()
         expireLeases()
@@ -206,6 +225,7 @@ public final class EtcdMember: @unchecked Sendable {
             if nextProgressNotify != 0 { watches.notifyProgress(member: self) }
             nextProgressNotify = now + configuration.watchProgressNotifyInterval
         }
+        endLeaderlessWatches(now: now)
         if loop.ticks % announceEveryTicks == 1 {
             let announcement = PeerFrame.attributes(name: configuration.name,
                 clientURLs: configuration.advertiseClientURLs.map(\.description)).encoded()

@@ -8,12 +8,17 @@ import Base
 import EtcdAPI
 import Foundation
 import MVCC
+import Raft
 import Net
 
 /// One HTTP watch stream: the watchers its request body created, sharing one bounded queue of
 /// encoded messages that the stream's HTTP thread drains.
 final class WatchStream: @unchecked Sendable {
     static let queueMessagesMax = 10_000
+    /// The client asked to be cut off when this member has no leader (the gateway's
+    /// `Grpc-Metadata-Hasleader: true`): a member on the wrong side of a partition would
+    /// otherwise keep its watchers waiting for events that never come.
+    let requiresLeader: Bool
     private let condition = NSCondition()
     private var messages: [[UInt8]] = []
     private(set) var overflowed = false
@@ -21,6 +26,10 @@ final class WatchStream: @unchecked Sendable {
     // Loop-owned: this stream's watchers by watch id (hub keys), and the next automatic id.
     var watcherKeys: [Int64: Int] = [:]
     var nextWatchID: Int64 = 0
+
+    init(requiresLeader: Bool) {
+        self.requiresLeader = requiresLeader
+    }
 
     func push(_ message: [UInt8]) {
         condition.lock()
@@ -40,6 +49,16 @@ final class WatchStream: @unchecked Sendable {
         closed = true
         condition.signal()
         condition.unlock()
+    }
+
+    /// Closes the stream with `last` as its final message, after what is queued.
+    func end(with last: [UInt8]) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return }
+        messages.append(last)
+        closed = true
+        condition.signal()
     }
 
     /// Everything queued, waiting up to `timeout` for something; nil once closed and drained.
@@ -100,6 +119,22 @@ struct WatchHub {
         }
     }
 
+    /// Called on the loop when this member has been without a leader too long: every stream
+    /// that needs one ends with etcd's "no leader" error, and its watchers go.
+    mutating func endStreamsRequiringLeader() -> Int {
+        var ended: [ObjectIdentifier: WatchStream] = [:]
+        for key in watchers.keys.sorted() where watchers[key]!.stream.requiresLeader {
+            let stream = watchers[key]!.stream
+            ended[ObjectIdentifier(stream)] = stream
+            watchers.removeValue(forKey: key)
+        }
+        for stream in ended.values {
+            stream.watcherKeys.removeAll()
+            stream.end(with: APIError.noLeader.streamBody)
+        }
+        return ended.count
+    }
+
     /// Called on the loop with one revision's events.
     func publish(_ events: [Event], member: EtcdMember) {
         guard !watchers.isEmpty, let revision = events.last?.kv.modRevision else { return }
@@ -133,7 +168,17 @@ extension EtcdMember {
                 break
             }
         }
-        let stream = WatchStream()
+        let requiresLeader = request.header("grpc-metadata-hasleader") == "true"
+        // As etcd's interceptor does: a stream that needs a leader is refused while there is none.
+        if requiresLeader, onLoop({ [self] in replica.raft.leader == Raft.none }) ?? true {
+            // etcd's gateway answers with a chunked 503 whose one message is the error.
+            if responder.startStream(status: APIError.noLeader.httpStatus) {
+                _ = responder.write(APIError.noLeader.streamBody)
+                responder.finish()
+            }
+            return
+        }
+        let stream = WatchStream(requiresLeader: requiresLeader)
         let accepted = loop.execute { [self, requests] in
             // As with etcd, every request's answer (created, canceled, progress) comes before
             // any replayed history: etcd replays from a separate loop.

@@ -16,6 +16,21 @@ extension ControllerManagerDaemon {
 
     func pass(_ parts: Parts, _ sender: ActionSender, now: Nanoseconds) -> Nanoseconds? {
         let wallNow = Int64(FaultClock.shared.wallNow().timeIntervalSince1970)
+        // What is due is taken before the caches are read: a change that lands after this marks
+        // its keys again for the next pass. Taken after the reads, a pod that became ready
+        // between the two would have its mark consumed by a pass that saw it not ready, and its
+        // Service's Endpoints would stay empty (KubeProxyLiveTests caught that).
+        let (dueSets, dueDeployments, podMarks) = state.withLock { state in
+            let sets = state.replicaSetKeys.filter { $0.value <= now }.map(\.key).sorted()
+            for key in sets { state.replicaSetKeys[key] = nil }
+            let deployments = state.deploymentKeys.filter { $0.value <= now }.map(\.key).sorted()
+            for key in deployments { state.deploymentKeys[key] = nil }
+            let marks = (changedLabels: state.changedPodLabels, everyService: state.everyServiceDue)
+            state.changedPodLabels = [:]
+            state.changedPodLabelCount = 0
+            state.everyServiceDue = false
+            return (sets, deployments, marks)
+        }
         let nodes = parts.nodes.list()
         let pods = parts.pods.list()
         var podsByNamespace: [String: [JSONValue]] = [:]
@@ -42,19 +57,9 @@ extension ControllerManagerDaemon {
         sender.send(actions)
 
         // ReplicaSets due now.
-        let dueSets = state.withLock { state in
-            let due = state.replicaSetKeys.filter { $0.value <= now }.map(\.key).sorted()
-            for key in due { state.replicaSetKeys[key] = nil }
-            return due
-        }
         for key in dueSets { syncReplicaSet(key, parts, podsByNamespace, sender, now: now, wallNow: wallNow) }
 
         // Deployments due now.
-        let dueDeployments = state.withLock { state in
-            let due = state.deploymentKeys.filter { $0.value <= now }.map(\.key).sorted()
-            for key in due { state.deploymentKeys[key] = nil }
-            return due
-        }
         // ReplicaSets grouped once per pass, as the pods are, not listed again for each Deployment.
         var setsByNamespace: [String: [JSONValue]] = [:]
         if !dueDeployments.isEmpty {
@@ -71,7 +76,7 @@ extension ControllerManagerDaemon {
             if let after = sync.requeueAfter { state.withLock { $0.deploymentKeys[key] = min($0.deploymentKeys[key] ?? .max, now + after) } }
         }
 
-        syncEndpoints(parts, podsByNamespace, sender, now: now)
+        syncEndpoints(parts, podsByNamespace, podMarks, sender, now: now)
         collectGarbage(parts, sender, now: now)
         syncNamespaces(parts, sender, now: now, wallNow: wallNow)
 
@@ -130,15 +135,10 @@ extension ControllerManagerDaemon {
     // MARK: - Endpoints
 
     /// Marks the services selecting the pods that changed, then syncs the services due.
-    private func syncEndpoints(_ parts: Parts, _ podsByNamespace: [String: [JSONValue]], _ sender: ActionSender, now: Nanoseconds) {
-        let (changedLabels, everyService) = state.withLock { state in
-            defer {
-                state.changedPodLabels = [:]
-                state.changedPodLabelCount = 0
-                state.everyServiceDue = false
-            }
-            return (state.changedPodLabels, state.everyServiceDue)
-        }
+    private func syncEndpoints(_ parts: Parts, _ podsByNamespace: [String: [JSONValue]],
+        _ podMarks: (changedLabels: [String: Set<[String: String]>], everyService: Bool), _ sender: ActionSender, now: Nanoseconds)
+    {
+        let (changedLabels, everyService) = podMarks
         if everyService || !changedLabels.isEmpty {
             var selected: [String] = []
             for service in parts.services.list() {

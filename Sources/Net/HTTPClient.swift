@@ -151,12 +151,16 @@ public final class HTTPClient {
 
     /// Streams a chunked response body: calls `onChunk` for each chunk until the server ends the
     /// stream, `onChunk` returns false, or the connection fails. Watch and lease keepalive use it.
-    public func stream(_ path: String, method: String = "POST", body: [UInt8], idleTimeout: Nanoseconds,
-        onChunk: ([UInt8]) -> Bool) throws(HTTPClientError) -> Int
+    public func stream(_ path: String, method: String = "POST", body: [UInt8], headers: [(String, String)] = [],
+        idleTimeout: Nanoseconds, onChunk: ([UInt8]) -> Bool) throws(HTTPClientError) -> Int
     {
         if fd >= 0 && Socket.peerClosed(fd) { disconnect() }
         try connectIfNeeded()
-        try send(method, path, body: method == "GET" ? nil : body, contentType: "application/json", headers: [])
+        // Interruptible from here: a server that never answers the head (a paused process, a
+        // blackholed link) must not hold the caller past a cancel.
+        streamingFD.store(fd, ordering: .sequentiallyConsistent)
+        defer { streamingFD.store(-1, ordering: .sequentiallyConsistent) }
+        try send(method, path, body: method == "GET" ? nil : body, contentType: "application/json", headers: headers)
         let headEnd = try readUntilHeadEnd(deadline: MonotonicClock.now() + idleTimeout)
         let headText = String(decoding: buffer[start..<headEnd], as: UTF8.self)
         start = headEnd + 4
@@ -166,8 +170,6 @@ public final class HTTPClient {
             disconnect()
             return status
         }
-        streamingFD.store(fd, ordering: .sequentiallyConsistent)
-        defer { streamingFD.store(-1, ordering: .sequentiallyConsistent) }
         while true {
             guard let chunk = try readChunk(deadline: MonotonicClock.now() + idleTimeout) else { break }
             if !onChunk(chunk) {

@@ -215,33 +215,6 @@ extension StringProtocol {
     }
 }
 
-/// Status lines' reason phrases, as Go's net/http spells them.
-public func httpReason(_ status: Int) -> String {
-    switch status {
-    case 101: return "Switching Protocols"
-    case 200: return "OK"
-    case 204: return "No Content"
-    case 400: return "Bad Request"
-    case 401: return "Unauthorized"
-    case 403: return "Forbidden"
-    case 404: return "Not Found"
-    case 405: return "Method Not Allowed"
-    case 408: return "Request Timeout"
-    case 409: return "Conflict"
-    case 410: return "Gone"
-    case 413: return "Request Entity Too Large"
-    case 422: return "Unprocessable Entity"
-    case 429: return "Too Many Requests"
-    case 431: return "Request Header Fields Too Large"
-    case 500: return "Internal Server Error"
-    case 501: return "Not Implemented"
-    case 503: return "Service Unavailable"
-    case 504: return "Gateway Timeout"
-    case 505: return "HTTP Version Not Supported"
-    default: return "Status \(status)"
-    }
-}
-
 /// Reading an HTTP head (request or response) as bytes.
 enum HTTPHeadBytes {
     /// The CRLF-separated lines of a head (which has no final CRLF: the blank line is cut off).

@@ -8,6 +8,7 @@ import Base
 import Foundation
 import Glibc
 import Synchronization
+import Wire
 
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPRequest, HTTPResponder) -> Void
@@ -182,7 +183,7 @@ public final class HTTPResponder: @unchecked Sendable {
     static func head(status: Int, contentType: String?, contentLength: Int?, close: Bool,
         extraHeaders: [(String, String)] = []) -> [UInt8]
     {
-        var text = "HTTP/1.1 \(status) \(httpReason(status))\r\n"
+        var text = "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n"
         if let contentType { text += "Content-Type: \(contentType)\r\n" }
         for (name, value) in extraHeaders { text += "\(name): \(value)\r\n" }
         if let contentLength { text += "Content-Length: \(contentLength)\r\n" } else { text += "Transfer-Encoding: chunked\r\n" }

@@ -2,41 +2,22 @@
 //! process for the root namespace and one per namespace, so a cluster comes up in milliseconds).
 //! Only names starting with `fl-` are ever created or removed.
 
-import Foundation
+import Net
 
 public struct NamespaceError: Error, CustomStringConvertible {
     public var description: String
 }
 
 public enum Namespaces {
-    static let ipPath = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
-
-    /// Runs `ip ARGUMENTS` with `input` on stdin; its stdout, or an error with its stderr.
+    /// Runs `ip [-n NAMESPACE] ARGUMENTS` with `input` on stdin (Net's `IPCommand`); its stdout,
+    /// or an error with its stderr.
     @discardableResult
-    static func ip(_ arguments: [String], input: String? = nil) throws(NamespaceError) -> String {
-        guard let path = ipPath else {
-            throw NamespaceError(description: "'ip' (iproute2) is not installed; run Scripts/setup")
+    static func ip(_ arguments: [String], namespace: String? = nil, input: String? = nil) throws(NamespaceError) -> String {
+        do {
+            return try IPCommand.run(arguments, namespace: namespace, input: input)
+        } catch {
+            throw NamespaceError(description: error.description)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        do { try process.run() } catch {
-            throw NamespaceError(description: "cannot run \(path): \(error)")
-        }
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw NamespaceError(description: "ip \(arguments.joined(separator: " ")) failed: \(message)")
-        }
-        return String(decoding: output, as: UTF8.self)
     }
 
     /// Builds the plan's namespaces and links; on any failure removes what it made and throws.
@@ -49,9 +30,9 @@ public enum Namespaces {
         do {
             try ip(["-batch", "-"], input: plan.rootCommands().joined(separator: "\n") + "\n")
             for host in plan.hosts {
-                try ip(["-n", plan.namespace(host), "-batch", "-"], input: plan.hostCommands(host).joined(separator: "\n") + "\n")
+                try ip(["-batch", "-"], namespace: plan.namespace(host), input: plan.hostCommands(host).joined(separator: "\n") + "\n")
             }
-            try ip(["-n", plan.switchNamespace, "-batch", "-"], input: plan.switchCommands().joined(separator: "\n") + "\n")
+            try ip(["-batch", "-"], namespace: plan.switchNamespace, input: plan.switchCommands().joined(separator: "\n") + "\n")
             for setting in plan.switchSettings() { try write(setting, in: plan.switchNamespace) }
         } catch {
             destroy(plan)
@@ -91,6 +72,6 @@ public enum Namespaces {
     /// Command prefix that runs a program inside a namespace.
     public static func exec(in namespace: String?) -> [String] {
         guard let namespace else { return [] }
-        return [ipPath ?? "/usr/sbin/ip", "netns", "exec", namespace]
+        return [IPCommand.path ?? "/usr/sbin/ip", "netns", "exec", namespace]
     }
 }

@@ -25,8 +25,8 @@
 //!     kernel drops such packets as martians otherwise; checked by hand, see `switchSettings`).
 //!
 //! The root namespace (host `client`) gets no route to pods: every cluster uses 10.244.0.0/16,
-//! and the machine's own networks may too. Loopback mode has no pod routing: its pods share the
-//! one `lo` and reach each other directly, not through the proxy.
+//! and the machine's own networks may too. Loopback mode has no pod routing: host i's pods get
+//! 127.(100+s).i.0/24 on the one shared `lo` and reach each other directly, not through the proxy.
 //!
 //! Loopback mode (no root, or `up --loopback`) keeps the same layout on 127.(200+s).0.0/16,
 //! which Linux routes to `lo` without any setup: no namespaces, no veth pairs. Hosts listen on
@@ -112,12 +112,19 @@ public struct NetworkPlan: Sendable, Equatable, Codable {
     static let podRulePriority = 100
     static let localRulePriority = 32765
 
-    /// Host i's pod addresses, `10.244.i.0/24`, as its kubelet's `--pod-cidr` names them (the
-    /// topology's `{{pod_cidr}}`, by the same file order); nil in loopback mode, where pod traffic
-    /// does not cross the proxy.
+    /// Host i's pod addresses, its kubelet's `--pod-cidr` (the topology's `{{pod_cidr}}`, which
+    /// the testbed fills from here): `10.244.i.0/24` in namespaces; on loopback, where every
+    /// cluster shares one `lo`, `127.(100+s).i.0/24`, so clusters side by side never collide
+    /// (their hosts are on 127.(200+s)). Nil for a host not in the plan.
+    public func podCIDR(_ host: String) -> String? {
+        guard let index = index(of: host) else { return nil }
+        return loopback ? "127.\(100 + slot).\(index).0/24" : "10.244.\(index).0/24"
+    }
+
+    /// The pod range the switch routes to host i: its `podCIDR`, in namespace mode only; nil in
+    /// loopback mode, where pod traffic does not cross the proxy.
     public func podNetwork(_ host: String) -> String? {
-        guard !loopback, let index = index(of: host) else { return nil }
-        return "10.244.\(index).0/24"
+        loopback ? nil : podCIDR(host)
     }
 
     /// Veth names are at most 15 characters: `fl<slot>h<index>` inside a host, `fl<slot>s<index>`

@@ -12,18 +12,24 @@ public struct HostAddress: Sendable, Equatable {
     public var clientPort: Int?
     public var peerPort: Int?
     public var dataDirectory: String
+    /// The block the host's pods get their addresses from (`{{pod_cidr}}`, the kubelet's
+    /// `--pod-cidr`); nil when the plan gives none. The testbed takes it from its network plan,
+    /// the same place the switch's pod routes come from, so the two cannot disagree.
+    public var podCIDR: String?
 
-    public init(ip: String, listenIP: String? = nil, clientPort: Int?, peerPort: Int?, dataDirectory: String) {
+    public init(ip: String, listenIP: String? = nil, clientPort: Int?, peerPort: Int?, dataDirectory: String, podCIDR: String? = nil) {
         self.ip = ip
         self.listenIP = listenIP ?? ip
         self.clientPort = clientPort
         self.peerPort = peerPort
         self.dataDirectory = dataDirectory
+        self.podCIDR = podCIDR
     }
 
     /// The host's address with the ports its topology gives it.
-    public init(for host: Host, ip: String, listenIP: String? = nil, dataDirectory: String) {
-        self.init(ip: ip, listenIP: listenIP, clientPort: host.clientPort, peerPort: host.peerPort, dataDirectory: dataDirectory)
+    public init(for host: Host, ip: String, listenIP: String? = nil, dataDirectory: String, podCIDR: String? = nil) {
+        self.init(ip: ip, listenIP: listenIP, clientPort: host.clientPort, peerPort: host.peerPort, dataDirectory: dataDirectory,
+            podCIDR: podCIDR)
     }
 }
 
@@ -203,13 +209,10 @@ extension Topology {
         case .nodeLeaseSeconds: return String(max(1, (Int(Self.milliseconds(host.timing.nodeLeaseDuration, "node_lease_duration", host)) ?? 0) / 1000))
         case .podEvictionSeconds: return String(max(0, host.timing.podEvictionTimeout.nanoseconds / GoDuration.seconds(1).nanoseconds))
         case .podCIDR:
-            let position = (hosts.firstIndex { $0.name == host.name } ?? 0) + 1
-            precondition(position <= 255, "host '\(host.name)' is number \(position) in the file; pod ranges run out at 255")
-            // Loopback clusters share one `lo`: each slot's pods get their own 127.(100+slot)
-            // block (hosts are on 127.(200+slot)), so clusters side by side never collide.
-            let octets = address.ip.split(separator: ".").compactMap { Int($0) }
-            guard octets.count == 4, octets[0] == 127 else { return "10.244.\(position).0/24" }
-            return "127.\(octets[1] >= 200 ? octets[1] - 100 : 244).\(position).0/24"
+            guard let podCIDR = address.podCIDR else {
+                preconditionFailure("host '\(host.name)' uses {{pod_cidr}} but the address plan gives it no pod range (its address: \(address))")
+            }
+            return podCIDR
         case .heartbeatMilliseconds: return Self.milliseconds(host.timing.heartbeat, "heartbeat", host)
         case .electionMilliseconds: return Self.milliseconds(host.timing.election, "election", host)
         }

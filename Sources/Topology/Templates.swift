@@ -36,8 +36,9 @@ public enum TemplateVariable: String, CaseIterable, Sendable {
     /// The host's timing profile's pod eviction timeout, in whole seconds (rounded down, at least
     /// 0): the tolerationSeconds an apiserver gives pods of not-ready and unreachable nodes.
     case podEvictionSeconds = "pod_eviction_seconds"
-    /// The host's pod address range: `10.244.N.0/24` for the N-th host in file order (from 1)
-    /// inside its own namespace, or `127.(100+slot).N.0/24` in loopback mode (no root needed).
+    /// The host's pod address range, as the address plan gives it (`HostAddress.podCIDR`; the
+    /// testbed's network plan assigns `10.244.N.0/24` for the N-th host in file order (from 1)
+    /// inside its own namespace, or `127.(100+slot).N.0/24` in loopback mode, no root needed).
     case podCIDR = "pod_cidr"
     /// The host's timing profile's heartbeat, in milliseconds.
     case heartbeatMilliseconds = "heartbeat_ms"

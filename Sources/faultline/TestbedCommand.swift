@@ -132,17 +132,11 @@ enum TestbedCommand {
         var addresses: [String: HostAddress] = [:]
         for host in topology.hosts {
             // In namespaces each host owns its stack; on loopback it must listen on its own address only.
+            // The pod range ({{pod_cidr}}) comes from the plan, which also routes it in the switch.
             addresses[host.name] = HostAddress(for: host, ip: plan.serviceAddress(host.name), listenIP: loopback ? plan.realAddress(host.name) : "0.0.0.0",
-                dataDirectory: directory.dataPath + "/" + host.name)
+                dataDirectory: directory.dataPath + "/" + host.name, podCIDR: plan.podCIDR(host.name))
         }
         let addressPlan = AddressPlan(clusterToken: "fl-\(cluster)", hosts: addresses)
-        // The kubelets' pod ranges ({{pod_cidr}}) and the switch's pod routes come from the same
-        // file order by two derivations; they must name the same networks.
-        for host in topology.hosts where !loopback {
-            let podCIDR = topology.value(of: .podCIDR, for: host, plan: addressPlan)
-            precondition(podCIDR == plan.podNetwork(host.name),
-                "host '\(host.name)': {{pod_cidr}} is \(podCIDR) but the switch routes \(plan.podNetwork(host.name) ?? "nothing")")
-        }
         var launches: [HostLaunch] = []
         for host in topology.hosts {
             guard let command = topology.launchCommand(for: host, plan: addressPlan,

@@ -34,9 +34,7 @@ final class KubeHarness {
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
         apiPort = basePort + 2
-        let client = "http://127.0.0.1:\(basePort)", peer = "http://127.0.0.1:\(basePort + 1)"
-        let flags = ["--name", "s", "--data-dir", directory + "/store", "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "s=\(peer)"]
+        let flags = Configuration.singleMemberFlags(name: "s", dataDirectory: directory + "/store", clientPort: basePort, peerPort: basePort + 1)
         switch store {
         case .builtin:
             let member = try EtcdMember(configuration: try Configuration.parse(flags), log: { _ in })
@@ -56,7 +54,7 @@ final class KubeHarness {
         }
         var configuration = APIServerConfiguration()
         configuration.listen = Endpoint(host: "127.0.0.1", port: apiPort)
-        configuration.etcdServers = [client]
+        configuration.etcdServers = ["http://127.0.0.1:\(basePort)"]
         configuration.log = { _ in }
         configure(&configuration)
         let server = try APIServer(configuration: configuration)

@@ -104,6 +104,31 @@ let described = try kube.ok("describe", "pod", "nginx")
     #expect(try raw("POST", "/api/v1/namespaces/nope/pods", "{\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}",
         "application/json") == 404)
 
+    // kubectl's typed generators send protobuf bodies (Content-Type application/vnd.kubernetes.protobuf)
+    #expect(try kube.ok("create", "deployment", "hello", "--image=nginx", "--port=80", "--replicas=2") == "deployment.apps/hello created\n")
+    #expect(try kube.ok("get", "deployment", "hello", "-o", "jsonpath={.spec.replicas} {.spec.selector.matchLabels.app} "
+        + "{.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort} {.metadata.generation}")
+        == "2 hello nginx 80 1")
+    #expect(try kube.ok("create", "configmap", "settings", "--from-literal=mode=fast") == "configmap/settings created\n")
+    #expect(try kube.ok("get", "configmap", "settings", "-o", "jsonpath={.data.mode}") == "fast")
+    #expect(try kube.ok("create", "secret", "generic", "token", "--from-literal=key=s3cret") == "secret/token created\n")
+    #expect(try kube.ok("get", "secret", "token", "-o", "jsonpath={.type} {.data.key}") == "Opaque czNjcmV0")
+    #expect(try kube.ok("create", "namespace", "team-a") == "namespace/team-a created\n")
+    #expect(try kube.ok("create", "serviceaccount", "robot", "-n", "team-a") == "serviceaccount/robot created\n")
+    #expect(try kube.ok("create", "service", "clusterip", "hello", "--tcp=80:8080") == "service/hello created\n")
+    let service = try kube.ok("get", "service", "hello", "-o", "jsonpath={.spec.ports[0].port} {.spec.ports[0].targetPort} {.spec.selector.app} {.spec.clusterIP}")
+    #expect(service.hasPrefix("80 8080 hello 10.96."), "\(service)")
+    let duplicate = try kube(["create", "configmap", "settings", "--from-literal=mode=slow"])
+    #expect(duplicate.status == 1 && duplicate.err.contains("error: failed to create configmap: configmaps \"settings\" already exists"), "\(duplicate.err)")
+    #expect(try raw("POST", "/api/v1/namespaces/default/configmaps", "not protobuf", "application/vnd.kubernetes.protobuf") == 400)
+    // A stale update: 409 Conflict, as kubectl replace prints it.
+    let stale = try kube.ok("get", "configmap", "settings", "-o", "json")
+    #expect(try kube.ok("label", "configmap", "settings", "tier=fast") == "configmap/settings labeled\n")
+    let conflict = try kube(["replace", "-f", "-"], input: stale)
+    #expect(conflict.status == 1 && conflict.err.contains("Error from server (Conflict): error when replacing \"STDIN\": Operation cannot be "
+        + "fulfilled on configmaps \"settings\": the object has been modified; please apply your changes to the latest version and try again"),
+        "\(conflict.err)")
+
     // nodes: label, annotate, taint, cordon
     #expect(try kube.ok("apply", "-f", "-", input: node) == "node/node-1 created\n")
     #expect(try kube.ok("label", "node", "node-1", "disk=ssd") == "node/node-1 labeled\n")

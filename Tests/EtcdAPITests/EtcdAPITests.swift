@@ -2,6 +2,7 @@
 //! bytes, routes, and random bodies that must never trap a decoder.
 
 import Base
+import Wire
 import EtcdAPI
 import MVCC
 import Testing

@@ -190,7 +190,7 @@ func normalize(_ value: JSONValue, path: String = "") -> JSONValue {
 }
 
 /// Runs the sequence against one endpoint: (step, status, normalized body) per step.
-func runSequence(_ endpoint: Endpoint, peerPort: UInt16) throws -> [(String, Int, String)] {
+func runSequence(_ endpoint: Endpoint, peerPort: UInt16) -> [(String, Int, String)] {
     let client = HTTPClient(endpoint: endpoint)
     var substitutions = ["{lease}": "0", "{learner}": "0", "{self}": "0", "{peer}": String(peerPort)]
     var results: [(String, Int, String)] = []
@@ -200,41 +200,49 @@ func runSequence(_ endpoint: Endpoint, peerPort: UInt16) throws -> [(String, Int
         let body = Array(request.utf8)
         var status = 0
         var text = ""
-        if let count = step.messages {
-            var messages: [String] = []
-            var pending = ""
-            let stream = HTTPClient(endpoint: endpoint)
-            status = try stream.stream(step.path, body: body, idleTimeout: 3 * Time.second) { chunk in
-                pending += String(decoding: chunk, as: UTF8.self)
-                while let newline = pending.firstIndex(of: "\n") {
-                    messages.append(String(pending[..<newline]))
-                    pending = String(pending[pending.index(after: newline)...])
+        // A step that fails in transport is a mismatch named after the step (not an error that
+        // ends the run without saying where). The limits are generous: under a loaded CI machine
+        // real etcd's fsync can take seconds, and a step that answers never waits for them.
+        do throws(HTTPClientError) {
+            if let count = step.messages {
+                var messages: [String] = []
+                var pending = ""
+                let stream = HTTPClient(endpoint: endpoint)
+                status = try stream.stream(step.path, body: body, idleTimeout: 15 * Time.second) { chunk in
+                    pending += String(decoding: chunk, as: UTF8.self)
+                    while let newline = pending.firstIndex(of: "\n") {
+                        messages.append(String(pending[..<newline]))
+                        pending = String(pending[pending.index(after: newline)...])
+                    }
+                    return messages.count < count
                 }
-                return messages.count < count
-            }
-            text = messages.map { line in
-                (try? JSON.parse(line)).map { JSON.serialize(normalize($0, path: step.path)) } ?? line
-            }.joined(separator: "\n")
-        } else {
-            let response = try client.request(step.method, step.path, body: step.method == "POST" ? body : nil, timeout: 5 * Time.second)
-            status = response.status
-            if let parsed = try? JSON.parse(response.text) {
-                if step.name == "lease_grant", case .string(let id) = parsed["ID"] { substitutions["{lease}"] = id }
-                if step.name == "member_add_learner", case .object(let added) = parsed["member"], case .string(let id) = added["ID"] {
-                    substitutions["{learner}"] = id
-                }
-                if case .object(let header) = parsed["header"], case .string(let id) = header["member_id"] { substitutions["{self}"] = id }
-                text = JSON.serialize(normalize(parsed, path: step.path))
+                text = messages.map { line in
+                    (try? JSON.parse(line)).map { JSON.serialize(normalize($0, path: step.path)) } ?? line
+                }.joined(separator: "\n")
             } else {
-                text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let response = try client.request(step.method, step.path, body: step.method == "POST" ? body : nil, timeout: 20 * Time.second)
+                status = response.status
+                if let parsed = try? JSON.parse(response.text) {
+                    if step.name == "lease_grant", case .string(let id) = parsed["ID"] { substitutions["{lease}"] = id }
+                    if step.name == "member_add_learner", case .object(let added) = parsed["member"], case .string(let id) = added["ID"] {
+                        substitutions["{learner}"] = id
+                    }
+                    if case .object(let header) = parsed["header"], case .string(let id) = header["member_id"] { substitutions["{self}"] = id }
+                    text = JSON.serialize(normalize(parsed, path: step.path))
+                } else {
+                    text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                }
             }
+        } catch {
+            status = -1
+            text = "no answer (\(endpoint.host):\(endpoint.port)): \(error)"
         }
         results.append((step.name, status, text))
     }
     return results
 }
 
-func waitHealthy(_ endpoint: Endpoint, seconds: Double = 20) -> Bool {
+func waitHealthy(_ endpoint: Endpoint, seconds: Double = 60) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         let client = HTTPClient(endpoint: endpoint, connectTimeout: 200 * Time.millisecond)
@@ -282,10 +290,10 @@ extension LiveClusterTests {
 
         let reference = Endpoint(host: "127.0.0.1", port: 26101)
         let ours = Endpoint(host: "127.0.0.1", port: 26201)
-        #expect(waitHealthy(reference), "real etcd did not become healthy")
-        #expect(waitHealthy(ours), "faultline etcd did not become healthy")
-        let expected = try runSequence(reference, peerPort: 26102)
-        let actual = try runSequence(ours, peerPort: 26202)
+        try #require(waitHealthy(reference), "real etcd did not become healthy within 60 s")
+        try #require(waitHealthy(ours), "faultline etcd did not become healthy within 60 s")
+        let expected = runSequence(reference, peerPort: 26102)
+        let actual = runSequence(ours, peerPort: 26202)
         #expect(expected.count == compatibilitySteps.count && actual.count == expected.count)
         var mismatches = 0
         for (want, got) in zip(expected, actual) where want.1 != got.1 || want.2 != got.2 {

@@ -31,11 +31,8 @@ final class LiveCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         storePort = basePort
         apiPorts = (0..<apiservers).map { basePort + 2 + UInt16($0) }
-        let client = "http://127.0.0.1:\(basePort)", peer = "http://127.0.0.1:\(basePort + 1)"
-        member = try EtcdMember(configuration: try Configuration.parse([
-            "--name", "s", "--data-dir", directory + "/store", "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer, "--initial-cluster", "s=\(peer)",
-        ]), log: { _ in })
+        member = try EtcdMember(configuration: try Configuration.parse(Configuration.singleMemberFlags(
+            name: "s", dataDirectory: directory + "/store", clientPort: basePort, peerPort: basePort + 1)), log: { _ in })
         try member.start()
         servers = Array(repeating: nil, count: apiservers)
         for index in 0..<apiservers { try startAPIServer(index) }

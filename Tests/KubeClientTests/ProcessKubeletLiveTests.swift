@@ -137,6 +137,19 @@ import Wire
             """#, restartPolicy: "Never"))
         try waitUntil(15, "job Succeeded") { try client.get(reference("job")).stringMember("status", "phase") == "Succeeded" }
 
+        // A user command gets SIGTERM too: a sleeping busybox goes well within its 30 s grace period.
+        // (Dispatch's threads block SIGTERM, and a child inherits its spawner's signal mask.)
+        _ = try client.create(.standard("pods"), namespace: "default", object: pod("sleepy", #"""
+            {"name":"sleepy","image":"busybox","command":["sleep","3600"]}
+            """#))
+        try waitUntil(15, "sleepy Running") { try client.get(reference("sleepy")).stringMember("status", "phase") == "Running" }
+        let deleteStarted = Date()
+        _ = try client.delete(reference("sleepy"))
+        try waitUntil(25, "sleepy deleted") {
+            do throws(APIError) { _ = try client.get(reference("sleepy")); return false } catch where error.isNotFound { return true }
+        }
+        #expect(Date().timeIntervalSince(deleteStarted) < 10, "sleepy took \(Date().timeIntervalSince(deleteStarted)) s: SIGTERM did not reach sleep")
+
         // A graceful delete: SIGTERM reaches the echo server, it exits 0, the kubelet removes the pod.
         _ = try client.delete(reference("web"))
         try waitUntil(15, "web deleted") {

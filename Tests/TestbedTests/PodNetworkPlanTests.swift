@@ -1,7 +1,8 @@
-//! The plan's pod routing as commands (pure): the switch makes the pod supernet local, sends
-//! marked sockets to each host's pod network by a table consulted before the `local` table, and
-//! accepts packets from local sources; hosts and the root namespace get nothing new; loopback
-//! mode gets none of it.
+//! The plan's pod ranges and pod routing as commands (pure): each host gets its own range (one
+//! block per slot on loopback), the one its kubelet is given and the switch routes; the switch
+//! makes the pod supernet local, sends marked sockets to each host's pod network by a table
+//! consulted before the `local` table, and accepts packets from local sources; hosts and the
+//! root namespace get nothing new; loopback mode gets none of the routing.
 
 import Foundation
 import Testbed
@@ -14,6 +15,26 @@ import Testing
         #expect(plan.podNetwork("etcd-1") == "10.244.1.0/24" && plan.podNetwork("etcd-2") == "10.244.2.0/24")
         #expect(plan.podNetwork("client") == nil && plan.podNetwork("nobody") == nil)
         #expect(NetworkPlan.podSupernet == "10.244.0.0/16" && plan.podPorts == [80, 8080])
+    }
+
+    /// The pod range each kubelet is given (`{{pod_cidr}}`): one /24 per host by its place in the
+    /// file; on loopback one block per cluster slot, since every cluster shares the one `lo`.
+    @Test func podCIDRIsOnePerHostAndPerLoopbackSlot() {
+        #expect(plan.podCIDR("etcd-1") == "10.244.1.0/24" && plan.podCIDR("etcd-2") == "10.244.2.0/24")
+        #expect(plan.podCIDR("etcd-2") != plan.podCIDR("etcd-1"), "two hosts never share a pod range")
+        #expect(plan.podCIDR("client") == nil && plan.podCIDR("nobody") == nil)
+        // In namespaces the switch routes exactly the range the kubelet is given.
+        for host in plan.hosts { #expect(plan.podNetwork(host) == plan.podCIDR(host)) }
+
+        // Slot 3: hosts on 127.203.x.x, pods on 127.103.N.0/24.
+        let loopback = NetworkPlan(cluster: "demo", slot: 3, hosts: ["etcd-1", "etcd-2"], loopback: true)
+        #expect(loopback.realAddress("etcd-2") == "127.203.2.2" && loopback.serviceAddress("etcd-2") == "127.203.255.2")
+        #expect(loopback.podCIDR("etcd-1") == "127.103.1.0/24" && loopback.podCIDR("etcd-2") == "127.103.2.0/24")
+        #expect(loopback.podCIDR("etcd-2") != "10.244.2.0/24", "loopback pods stay off the namespace range")
+        #expect(loopback.podNetwork("etcd-2") == nil, "but the switch routes no pods on loopback")
+        let otherSlot = NetworkPlan(cluster: "other", slot: 0, hosts: ["etcd-1"], loopback: true)
+        #expect(otherSlot.podCIDR("etcd-1") == "127.100.1.0/24")
+        #expect(otherSlot.podCIDR("etcd-1") != loopback.podCIDR("etcd-1"), "two slots never share pod addresses")
     }
 
     @Test func theSwitchRoutesMarkedSocketsToThePodsHost() {

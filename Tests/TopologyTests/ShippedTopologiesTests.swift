@@ -87,7 +87,8 @@ enum Shipped {
         let topology = try Shipped.load("k8s-ha.yaml")
         var hosts: [String: HostAddress] = [:]
         for (index, host) in topology.hosts.enumerated() {
-            hosts[host.name] = HostAddress(for: host, ip: "10.0.0.\(index + 1)", dataDirectory: "/data/\(host.name)")
+            hosts[host.name] = HostAddress(for: host, ip: "10.0.0.\(index + 1)", dataDirectory: "/data/\(host.name)",
+                podCIDR: "10.244.\(index + 1).0/24")
         }
         let plan = AddressPlan(clusterToken: "t", hosts: hosts)
         func flag(_ flag: String, of name: String, in topology: Topology) throws -> String? {

@@ -228,6 +228,12 @@ extension StatusError {
                 + "accepted media types include: \(accepted.joined(separator: ", "))")
     }
 
+    /// 415 for a body in a format the endpoint takes but whose content it cannot read (a protobuf
+    /// kind or field this apiserver does not know); the message says what and what to send instead.
+    public static func unsupportedContent(_ message: String) -> StatusError {
+        StatusError(code: 415, reason: .unsupportedMediaType, message: message)
+    }
+
     /// 405. With a resource: `create is not supported on resources of kind "nodes"`; without, the
     /// generic answer for a method the path does not allow.
     public static func methodNotAllowed(verb: String = "", resource: String = "", group: String = "") -> StatusError {

@@ -125,6 +125,6 @@ public enum BuiltinContainer {
             kill(pid, SIGTERM)
         }
         process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.shellExitStatus
     }
 }

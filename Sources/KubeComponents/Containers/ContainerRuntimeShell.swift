@@ -148,9 +148,8 @@ public final class ContainerRuntimeShell: Sendable {
                 return true
             }
             if current { try? FileManager.default.removeItem(atPath: pidFile(key)) }
-            let signal: Int32? = ended.terminationReason == .uncaughtSignal ? ended.terminationStatus : nil
-            let exitCode = signal.map { 128 + $0 } ?? ended.terminationStatus
-            event { $0.containerExited(podUID: key.podUID, container: key.container, exitCode: exitCode, signal: signal,
+            event { $0.containerExited(podUID: key.podUID, container: key.container, exitCode: ended.shellExitStatus,
+                signal: ended.terminatingSignal,
                 now: MonotonicClock.now(), wallNow: Self.wallNow()) }
         }
         try? FileManager.default.removeItem(atPath: exitFile(key))

@@ -3,8 +3,8 @@
 //! other address is added to `lo` of the node's network namespace as a /32 (`ip addr add`), so
 //! the pod's servers can bind it; that needs root in the namespace, which the testbed has.
 
-import Foundation
 import KubeAPI
+import Net
 
 enum PodAddressSetup {
     static func needsConfiguring(_ address: String) -> Bool {
@@ -23,22 +23,6 @@ enum PodAddressSetup {
     }
 
     private static func ip(_ arguments: [String], log: @Sendable (String) -> Void) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        do {
-            try process.run()
-            process.waitUntilExit()
-        } catch {
-            log("ip \(arguments.joined(separator: " ")) did not run: \(error)")
-            return
-        }
-        if process.terminationStatus != 0 {
-            let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            log("ip \(arguments.joined(separator: " ")) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
+        do { try IPCommand.run(arguments) } catch { log(error.description) }
     }
 }

@@ -1,6 +1,7 @@
-//! Base64 as the gateway reads and writes bytes fields: the standard alphabet with padding, both
-//! ways (etcd 3.4 refuses URL-safe and unpadded input), with Go's error ("illegal base64 data at
-//! input byte N").
+//! Base64 as Go's encoding/json writes `[]byte`: the standard alphabet with padding, both ways
+//! (etcd 3.4's gateway refuses URL-safe and unpadded input), with Go's error ("illegal base64
+//! data at input byte N"). The etcd API's bytes fields and protobuf `bytes` turned into
+//! Kubernetes JSON (`Secret.data`) both use it.
 
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
