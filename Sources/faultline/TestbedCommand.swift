@@ -8,6 +8,7 @@
 //!     faultline down [C] | --all
 
 import Base
+import Faults
 import Foundation
 import Glibc
 import Net
@@ -355,7 +356,10 @@ enum TestbedCommand {
           skew HOST +30s [--rate 1.5]            move the host's wall clock; --rate makes its monotonic
                                                  clock run fast or slow (our own components only;
                                                  'skew HOST 0' undoes it)
-          partition --groups a,b/c [--mode blackhole|reject]
+          partition --groups a,b/c [--rest-with HOST] [--mode blackhole|reject]
+                                                 hosts in different groups cannot talk; hosts not
+                                                 named form one more group, unless --rest-with
+                                                 puts them in HOST's group
           isolate HOST [--mode blackhole|reject] [--include-client]
                                                  cut HOST off from every other host (and, with
                                                  --include-client, from the root namespace too)
@@ -451,8 +455,20 @@ enum TestbedCommand {
             }
             switch verb {
             case "partition":
-                guard let groups = options["--groups"] else { return fail("fault partition needs --groups like etcd-1,etcd-2/etcd-3") }
-                rule["groups"] = groups.split(separator: "/").map { $0.split(separator: ",").map(String.init) }
+                guard let text = options["--groups"] else { return fail("fault partition needs --groups like etcd-1,etcd-2/etcd-3") }
+                let named = text.split(separator: "/").map { $0.split(separator: ",").map(String.init) }
+                let hosts = record.hosts.map(\.name)
+                let groups: [[String]]
+                do throws(FaultError) {
+                    groups = try PartitionGroups.resolve(named, restWith: options["--rest-with"], hosts: hosts)
+                } catch {
+                    return fail("fault \(error.message)")
+                }
+                rule["groups"] = groups
+                // Say what the split is: hosts nobody named end up alone, which is easy to miss.
+                let rest = PartitionGroups.unnamed(groups, hosts: hosts)
+                let note = rest.isEmpty ? "" : " (\(rest.joined(separator: ", ")) not named: a group of their own; --rest-with HOST puts them in HOST's group)"
+                FileHandle.standardError.write(Data("partition: \(PartitionGroups.describe(groups, hosts: hosts))\(note)\n".utf8))
             case "isolate":
                 guard words.count == 2 else { return fail("fault isolate takes one HOST") }
                 rule["host"] = words[1]
