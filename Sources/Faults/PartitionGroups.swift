@@ -17,6 +17,9 @@ public enum PartitionGroups {
         guard let target = groups.firstIndex(where: { $0.contains(restWith) }) else {
             throw FaultError("partition: --rest-with \(restWith) names a host in no group; name one of the hosts in --groups")
         }
+        guard groups.count >= 2 else {
+            throw FaultError("partition: with --rest-with every host is in one group and nothing is cut; name two groups or more (--groups \(restWith)/OTHERS), or drop --rest-with to cut \(groups[0].joined(separator: ",")) off from everyone else")
+        }
         let named = Set(groups.flatMap { $0 })
         var resolved = groups
         resolved[target] += hosts.filter { !named.contains($0) }

@@ -467,7 +467,7 @@ enum TestbedCommand {
                 rule["groups"] = groups
                 // Say what the split is: hosts nobody named end up alone, which is easy to miss.
                 let rest = PartitionGroups.unnamed(groups, hosts: hosts)
-                let note = rest.isEmpty ? "" : " (\(rest.joined(separator: ", ")) not named: a group of their own; --rest-with HOST puts them in HOST's group)"
+                let note = rest.isEmpty ? "" : " (the last group is the hosts not named; --rest-with HOST puts them in HOST's group)"
                 FileHandle.standardError.write(Data("partition: \(PartitionGroups.describe(groups, hosts: hosts))\(note)\n".utf8))
             case "isolate":
                 guard words.count == 2 else { return fail("fault isolate takes one HOST") }

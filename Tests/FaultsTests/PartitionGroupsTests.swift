@@ -19,12 +19,13 @@ import Testing
         #expect(groups == [["etcd-3"], ["etcd-1", "etcd-2", "apiserver-1", "worker-1"]])
         #expect(PartitionGroups.unnamed(groups, hosts: hosts).isEmpty)
         #expect(PartitionGroups.describe(groups, hosts: hosts) == "{etcd-3} | {etcd-1, etcd-2, apiserver-1, worker-1}")
-        // The single-group form: etcd-3 alone against everyone, said explicitly.
-        let alone = try PartitionGroups.resolve([["etcd-3"]], restWith: "etcd-3", hosts: hosts)
-        #expect(alone == [["etcd-3", "etcd-1", "etcd-2", "apiserver-1", "worker-1"]])
     }
 
-    @Test func unknownHostsAndAStrayRestWithAreRefused() {
+    @Test func unknownHostsAStrayRestWithAndAPartitionThatCutsNothingAreRefused() {
+        // One group with --rest-with would put every host together: a partition that cuts nothing.
+        #expect(throws: FaultError("partition: with --rest-with every host is in one group and nothing is cut; name two groups or more (--groups etcd-3/OTHERS), or drop --rest-with to cut etcd-3 off from everyone else")) {
+            try PartitionGroups.resolve([["etcd-3"]], restWith: "etcd-3", hosts: hosts)
+        }
         #expect(throws: FaultError("partition: no host 'etcd-9' in this cluster (its hosts: etcd-1, etcd-2, etcd-3, apiserver-1, worker-1)")) {
             try PartitionGroups.resolve([["etcd-9"], ["etcd-1"]], restWith: nil, hosts: hosts)
         }
