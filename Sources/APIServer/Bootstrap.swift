@@ -6,6 +6,7 @@
 
 import Base
 import Foundation
+import Net
 import KubeAPI
 import Wire
 

@@ -11,6 +11,7 @@
 import Base
 import EtcdClient
 import Foundation
+import Net
 import Synchronization
 
 final class StoreKeepalive: Sendable {

@@ -33,6 +33,22 @@ public enum HTTPClientError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// What a stream does when it goes quiet, as client-go's HTTP/2 health check (ReadIdleTimeout
+/// 30 s, then a ping with PingTimeout 15 s) does for a watch: after `readIdle` without a byte,
+/// `isAlive` is asked, on the stream's own thread; it may block, typically probing the server
+/// on a fresh connection along the same path. False ends the stream as failed, so its caller
+/// moves on; true keeps waiting. A quiet stream on a live server is left alone.
+public struct StreamHealthCheck: Sendable {
+    public var readIdle: Nanoseconds
+    public var isAlive: @Sendable () -> Bool
+
+    public init(readIdle: Nanoseconds, isAlive: @escaping @Sendable () -> Bool) {
+        precondition(readIdle > 0, "a stream health check needs a positive read-idle time (got \(readIdle) ns)")
+        self.readIdle = readIdle
+        self.isAlive = isAlive
+    }
+}
+
 public final class HTTPClient {
     public let endpoint: Endpoint
     public let connectTimeout: Nanoseconds
@@ -151,8 +167,10 @@ public final class HTTPClient {
 
     /// Streams a chunked response body: calls `onChunk` for each chunk until the server ends the
     /// stream, `onChunk` returns false, or the connection fails. Watch and lease keepalive use it.
+    /// A stream that sends nothing for `idleTimeout` fails; with a `healthCheck`, one silent for
+    /// its `readIdle` has its server checked, and fails at once when the check does.
     public func stream(_ path: String, method: String = "POST", body: [UInt8], headers: [(String, String)] = [],
-        idleTimeout: Nanoseconds, onChunk: ([UInt8]) -> Bool) throws(HTTPClientError) -> Int
+        idleTimeout: Nanoseconds, healthCheck: StreamHealthCheck? = nil, onChunk: ([UInt8]) -> Bool) throws(HTTPClientError) -> Int
     {
         if fd >= 0 && Socket.peerClosed(fd) { disconnect() }
         try connectIfNeeded()
@@ -171,6 +189,7 @@ public final class HTTPClient {
             return status
         }
         while true {
+            if let healthCheck, start == buffer.count { try awaitBytes(idleTimeout: idleTimeout, healthCheck) }
             guard let chunk = try readChunk(deadline: MonotonicClock.now() + idleTimeout) else { break }
             if !onChunk(chunk) {
                 disconnect()
@@ -178,6 +197,19 @@ public final class HTTPClient {
             }
         }
         return status
+    }
+
+    /// Waits for the stream's next bytes, checking the server's health each `readIdle` of silence.
+    private func awaitBytes(idleTimeout: Nanoseconds, _ check: StreamHealthCheck) throws(HTTPClientError) {
+        let idleDeadline = MonotonicClock.now() + idleTimeout
+        while true {
+            let remaining = idleDeadline - MonotonicClock.now()
+            guard remaining > 0 else { throw fail("timed out waiting for the response") }
+            if Socket.waitReadable(fd, timeout: min(check.readIdle, remaining)) { return }
+            if MonotonicClock.now() < idleDeadline && !check.isAlive() {
+                throw fail("silent for \(Time.describe(check.readIdle)) and the server did not answer a health check")
+            }
+        }
     }
 
     private func fail(_ why: String) -> HTTPClientError {

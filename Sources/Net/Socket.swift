@@ -272,6 +272,19 @@ public enum Socket {
     }
 
     /// True if the peer closed its side or reset (checked without consuming data).
+    /// Waits up to `timeout` for something to read (bytes, an end, an error, a shutdown from
+    /// another thread); false when the time passed with nothing.
+    public static func waitReadable(_ fd: Int32, timeout: Nanoseconds) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN) | pollReadHangUp, revents: 0)
+        let milliseconds = Int32(clamping: max(1, (timeout + Time.millisecond - 1) / Time.millisecond))
+        while true {
+            let ready = poll(&poller, 1, milliseconds)
+            if ready >= 0 { return ready > 0 }
+            // Interrupted by a signal: wait again (a little longer at worst, never shorter).
+            guard errno == EINTR else { return true }
+        }
+    }
+
     public static func peerClosed(_ fd: Int32) -> Bool {
         var poller = pollfd(fd: fd, events: Int16(POLLIN) | pollReadHangUp, revents: 0)
         guard poll(&poller, 1, 0) == 1 else { return false }

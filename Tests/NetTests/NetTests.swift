@@ -108,6 +108,12 @@ private func openSockets(port: UInt16) -> Int {
                     usleep(1000)
                 }
                 responder.finish()
+            case "/quiet":
+                // One message, a second of silence, another message, the end.
+                guard responder.startStream(), responder.write(bytes("first\n")) else { return }
+                usleep(1_000_000)
+                guard responder.write(bytes("second\n")) else { return }
+                responder.finish()
             default: responder.respond(status: 404, body: bytes("Not Found\n"), contentType: "text/plain")
             }
         }
@@ -177,6 +183,52 @@ private func openSockets(port: UInt16) -> Int {
                 return received < 50
             }
             #expect(status == 200 && received == 50)
+        }
+    }
+
+    /// A quiet stream on a live server is left alone: the check runs each read-idle period and
+    /// the stream carries on to its end.
+    @Test func aQuietStreamWhoseServerAnswersTheHealthCheckGoesOn() throws {
+        try withServer { endpoint in
+            let checks = Atomic<Int>(0)
+            let check = StreamHealthCheck(readIdle: 200 * Time.millisecond) {
+                checks.add(1, ordering: .relaxed)
+                return true
+            }
+            var messages: [String] = []
+            let status = try HTTPClient(endpoint: endpoint).stream("/quiet", method: "GET", body: [], idleTimeout: 5 * Time.second,
+                healthCheck: check) { chunk in
+                messages += String(decoding: chunk, as: UTF8.self).split(separator: "\n").map(String.init)
+                return true
+            }
+            #expect(status == 200 && messages == ["first", "second"])
+            // A second of silence at 200 ms a check: about 4 (a loaded machine may manage fewer).
+            #expect((2...6).contains(checks.load(ordering: .relaxed)), "health checks during 1 s of silence: \(checks.load(ordering: .relaxed))")
+        }
+    }
+
+    /// A quiet stream whose server does not answer the check fails at once, long before its idle
+    /// limit, and says why.
+    @Test func aQuietStreamWhoseServerFailsTheHealthCheckEnds() throws {
+        try withServer { endpoint in
+            let checks = Atomic<Int>(0)
+            let check = StreamHealthCheck(readIdle: 200 * Time.millisecond) {
+                checks.add(1, ordering: .relaxed).oldValue < 1  // the first check passes, the second fails
+            }
+            var messages = 0
+            let started = MonotonicClock.now()
+            #expect {
+                _ = try HTTPClient(endpoint: endpoint).stream("/quiet", method: "GET", body: [], idleTimeout: 10 * Time.second,
+                    healthCheck: check) { _ in
+                    messages += 1
+                    return true
+                }
+            } throws: { error in
+                "\(error)".contains("did not answer a health check")
+            }
+            let elapsed = MonotonicClock.now() - started
+            #expect(messages == 1 && checks.load(ordering: .relaxed) == 2)
+            #expect(elapsed < 900 * Time.millisecond, "the stream ended \(Time.describe(elapsed)) after it started (two read-idle periods: about 400 ms)")
         }
     }
 }

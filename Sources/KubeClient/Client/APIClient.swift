@@ -35,6 +35,13 @@ public struct APIClientConfiguration: Sendable {
     /// An idle connection older than this is closed rather than reused (the apiserver closes
     /// idle connections after 90 s; reusing one it is closing would lose a write's answer).
     public var idleConnectionAgeMax: Nanoseconds = 30 * Time.second
+    /// A watch stream silent this long has its apiserver checked (client-go's HTTP/2
+    /// ReadIdleTimeout, 30 s)…
+    public var watchReadIdleTimeout: Nanoseconds = 30 * Time.second
+    /// …and ends when the check gets no answer within this (client-go's PingTimeout, 15 s), so
+    /// that a watch on an apiserver behind a blackholed link moves on long before its own idle
+    /// limit. The check is a `GET /livez` on a fresh connection along the same path.
+    public var watchPingTimeout: Nanoseconds = 15 * Time.second
     /// Who is asking: sent as the User-Agent and written as an Event's `source.component`
     /// (`default-scheduler`, `kubelet`, `node-controller`…).
     public var component: String
@@ -76,10 +83,13 @@ public final class APIClient: Sendable {
                 throw APIClientConfigurationError(description: "apiserver URL \(error.message)")
             }
         }
-        guard configuration.requestTimeout > 0, configuration.connectTimeout > 0, configuration.idleConnectionsMax >= 0 else {
+        guard configuration.requestTimeout > 0, configuration.connectTimeout > 0, configuration.idleConnectionsMax >= 0,
+            configuration.watchReadIdleTimeout > 0, configuration.watchPingTimeout > 0
+        else {
             throw APIClientConfigurationError(description:
-                "timeouts must be positive and the pool size not negative (request \(configuration.requestTimeout), "
-                + "connect \(configuration.connectTimeout), pool \(configuration.idleConnectionsMax))")
+                "timeouts must be positive and the pool size not negative (request \(Time.describe(configuration.requestTimeout)), "
+                + "connect \(Time.describe(configuration.connectTimeout)), watch read-idle \(Time.describe(configuration.watchReadIdleTimeout)), "
+                + "watch ping \(Time.describe(configuration.watchPingTimeout)), pool \(configuration.idleConnectionsMax))")
         }
         self.configuration = configuration
         self.endpoints = endpoints

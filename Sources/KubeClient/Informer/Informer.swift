@@ -143,7 +143,7 @@ public final class Informer: Sendable {
         while !stopSignal.isStopped {
             if needsList {
                 guard relist() else {
-                    if stopSignal.wait(for: backoff.failed()) { return }
+                    if stopSignal.sleep(backoff.failed()) { return }
                     continue
                 }
                 needsList = false
@@ -158,7 +158,7 @@ public final class Informer: Sendable {
             case .progressed:
                 backoff.reset()
             case .failed:
-                if stopSignal.wait(for: backoff.failed()) { return }
+                if stopSignal.sleep(backoff.failed()) { return }
             }
         }
     }

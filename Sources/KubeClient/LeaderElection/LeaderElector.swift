@@ -9,6 +9,7 @@
 
 import Base
 import Foundation
+import Net
 import KubeAPI
 import Synchronization
 import Wire
@@ -98,7 +99,7 @@ public final class LeaderElector: Sendable {
             let now = clock.monotonic()
             let deadline = election.withLock { $0.leadingDeadline }
             let wait = min(configuration.timing.retryPeriod, deadline.map { max(0, $0 - now) } ?? .max)
-            if stopSignal.wait(for: wait) { break }
+            if stopSignal.sleep(wait) { break }
             _ = election.withLock { $0.expire(now: clock.monotonic()) }
             announce(isLeading)
         }

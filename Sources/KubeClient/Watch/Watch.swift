@@ -49,6 +49,8 @@ extension APIClient {
     /// until it returns false, the server ends the stream, or `cancellation` fires.
     /// `timeoutSeconds` asks the server to end the stream then; `idleTimeout` gives up on a
     /// stream that sent nothing for that long (the apiserver sends a BOOKMARK a minute apart).
+    /// Before that, a stream silent for the configuration's `watchReadIdleTimeout` has its
+    /// apiserver checked, and breaks when the check goes unanswered (`watchPingTimeout`).
     /// Throws `.status` when the server refused the watch, `.unreachable` when no server could
     /// be reached or the stream broke.
     public func watch(
@@ -71,13 +73,20 @@ extension APIClient {
             defer { connection.http.disconnect() }
             guard cancellation.attach(connection) else { return .cancelled }
             defer { _ = cancellation.attach(nil) }
+            let healthCheck = StreamHealthCheck(readIdle: configuration.watchReadIdleTimeout) { [endpoint = endpoints[index], timeout = configuration.watchPingTimeout] in
+                guard !cancellation.isCancelled else { return false }
+                let probe = HTTPClient(endpoint: endpoint, connectTimeout: timeout)
+                defer { probe.disconnect() }
+                // Any answer will do, an error status too: the question is whether the path lives.
+                return (try? probe.get("/livez", timeout: timeout)) != nil
+            }
             var splitter = LineSplitter()
             var stoppedByHandler = false
             var oversized = false
             var opened = false
             let status: Int
             do {
-                status = try connection.http.stream(path, method: "GET", body: [], idleTimeout: idleTimeout) { chunk in
+                status = try connection.http.stream(path, method: "GET", body: [], idleTimeout: idleTimeout, healthCheck: healthCheck) { chunk in
                     opened = true
                     guard let lines = splitter.append(chunk) else {
                         oversized = true

@@ -1,25 +1,28 @@
-//! How `APIServer.stop` reaches its background loops: a loop sleeps on the signal between its
-//! rounds, so a stop wakes it at once rather than after its interval, and `stop` can wait (a
-//! bounded time) for the loops to finish their clean-up.
+//! How a component's stop reaches its background loops: a loop sleeps on the signal between its
+//! rounds (`sleep`), so a stop wakes it at once rather than after its interval or backoff, and
+//! the stopper can wait, a bounded time, for the loops that said `begin` to `end` their clean-up.
+//! The apiserver's bootstrap and store keepalive, the informer and the leader elector use it.
 
 import Base
 import Foundation
 
 /// A small audited box: every field is read and written under `condition`.
-final class StopSignal: @unchecked Sendable {
+public final class StopSignal: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
     /// Loops that began and have not ended.
     private var running = 0
 
+    public init() {}
+
     /// A loop starts; it must call `end` when it finishes.
-    func begin() {
+    public func begin() {
         condition.lock()
         defer { condition.unlock() }
         running += 1
     }
 
-    func end() {
+    public func end() {
         condition.lock()
         defer { condition.unlock() }
         precondition(running > 0, "a loop ended that never began (running \(running))")
@@ -27,14 +30,14 @@ final class StopSignal: @unchecked Sendable {
         condition.broadcast()
     }
 
-    var isStopped: Bool {
+    public var isStopped: Bool {
         condition.lock()
         defer { condition.unlock() }
         return stopped
     }
 
     /// Sleeps for `duration` or until a stop; true when stopped.
-    func sleep(_ duration: Nanoseconds) -> Bool {
+    public func sleep(_ duration: Nanoseconds) -> Bool {
         let deadline = Date(timeIntervalSinceNow: Double(max(0, duration)) / Double(Time.second))
         condition.lock()
         defer { condition.unlock() }
@@ -44,8 +47,16 @@ final class StopSignal: @unchecked Sendable {
         return stopped
     }
 
+    /// Stops every loop without waiting for them.
+    public func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        stopped = true
+        condition.broadcast()
+    }
+
     /// Stops every loop and waits up to `timeout` for them to end: true when they all did.
-    func stop(waitingUpTo timeout: Nanoseconds) -> Bool {
+    public func stop(waitingUpTo timeout: Nanoseconds) -> Bool {
         let deadline = Date(timeIntervalSinceNow: Double(max(0, timeout)) / Double(Time.second))
         condition.lock()
         defer { condition.unlock() }
