@@ -1,6 +1,7 @@
 //! The watch's health check (client-go's HTTP/2 ReadIdleTimeout and PingTimeout): a stream that
 //! goes quiet has its apiserver probed with `GET /livez` on a fresh connection. A stub apiserver
-//! sends one event, then a second of silence; its `/livez` answers or hangs as the test says.
+//! sends one event, then stays silent (1 s when its `/livez` answers, 5 s when it hangs), then
+//! ends the stream.
 //! Port: any free one (the stub is ours alone).
 
 import Base
@@ -35,7 +36,7 @@ import Testing
                 }
                 let bookmark = #"{"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"7"}}}"#
                 guard responder.write(Array((bookmark + "\n").utf8)) else { return }
-                usleep(1_000_000)
+                usleep(livezAnswers ? 1_000_000 : 5_000_000)
                 responder.finish()
             }
             try server.start()
@@ -58,7 +59,8 @@ import Testing
             return true
         }
         #expect(end == .closed && events == 1)
-        #expect(stub.livezRequests.value.load(ordering: .relaxed) >= 2, "a second of silence at 200 ms a check: \(stub.livezRequests.value.load(ordering: .relaxed)) checks")
+        // A second of silence at 200 ms a check: about 4, each answered.
+        #expect(stub.livezRequests.value.load(ordering: .relaxed) >= 1, "no health check during 1 s of silence")
     }
 
     @Test func aQuietWatchWhoseApiserverDoesNotAnswerBreaksWithinReadIdleAndPing() throws {
@@ -78,7 +80,7 @@ import Testing
         }
         let elapsed = MonotonicClock.now() - started
         #expect(events == 1)
-        // Read-idle 200 ms plus ping 300 ms: about half a second, well before the stream's end.
-        #expect(elapsed < 900 * Time.millisecond, "the watch broke \(Time.describe(elapsed)) after it started")
+        // Read-idle 200 ms plus ping 300 ms: about half a second, well before the stream's end at 5 s.
+        #expect(elapsed < 3 * Time.second, "the watch broke \(Time.describe(elapsed)) after it started")
     }
 }
