@@ -26,9 +26,8 @@ struct KubernetesServiceLoop {
     let server: APIServer
     let published: KubernetesService.PublishedAddress
     /// The lease's client: the pooled ones of `ObjectStore` offer no leases. Dropped after a
-    /// failure, and the next one starts at the next endpoint.
+    /// failure, and the next one starts past the endpoint that failed (`ObjectStore.passOver`).
     private var leaseClient: EtcdClient?
-    private var leaseEndpointOffset = 0
     /// The store lease this apiserver's record is attached to; 0: none yet (or it lapsed).
     private var leaseID: Int64 = 0
     private var repair = ClusterIPRepair()
@@ -206,16 +205,14 @@ struct KubernetesServiceLoop {
 
     private mutating func client() -> EtcdClient {
         if let leaseClient { return leaseClient }
-        let endpoints = configuration.etcdServers
-        let start = leaseEndpointOffset % endpoints.count
-        let client = EtcdClient(endpoints: Array(endpoints[start...] + endpoints[..<start]), timeout: configuration.storeRequestTimeout)
+        let client = store.newClient()
         leaseClient = client
         return client
     }
 
     private mutating func dropClient() {
+        if let leaseClient { store.passOver(leaseClient.currentEndpoint) }
         leaseClient = nil
-        leaseEndpointOffset += 1
     }
 
     /// Logs a step's problem once until it changes or the step succeeds.

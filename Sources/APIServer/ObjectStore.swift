@@ -189,13 +189,14 @@ final class ObjectStore: Sendable {
     }
 
     /// New clients start at the endpoint after `failed`.
-    private func passOver(_ failed: String) {
+    func passOver(_ failed: String) {
         if let index = endpoints.firstIndex(of: failed) {
             preferred.store((index + 1) % endpoints.count, ordering: .relaxed)
         }
     }
 
-    private func newClient() -> EtcdClient {
+    /// A client of its own, starting at the preferred endpoint (a watch, the bootstrap loop's lease).
+    func newClient() -> EtcdClient {
         let start = preferred.load(ordering: .relaxed) % endpoints.count
         return EtcdClient(endpoints: Array(endpoints[start...] + endpoints[..<start]), timeout: requestTimeout)
     }
